@@ -1,0 +1,1 @@
+"""Shared building blocks: base mixins, column types, errors, access control and the unit of work."""

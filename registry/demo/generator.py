@@ -1,0 +1,148 @@
+"""Bulk generation of synthetic people and registrations, in batches, so a million rows fit in little memory.
+
+Rows go in through Core inserts (the ORM's per-object bookkeeping would cost minutes at this scale), so
+this module writes each row's outbox entry itself, the same entry the flush hook would have written.
+"""
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select
+
+from registry.core.ids import new_id
+from registry.core.types import utcnow
+from registry.demo import data
+from registry.extensions import db
+from registry.people.models import Person
+from registry.people.names import name_key
+from registry.registration.models import Registration
+from registry.registration.numbering import RegistrationNumber, RegistrationSequence, raise_sequence_floor
+from registry.sync.models import OutboxEntry
+from registry.sync.outbox import to_json_value
+
+BATCH = 5000
+# Share of registrations made by someone already registered (people come back season after season).
+RETURNING_SHARE = 0.08
+STATUS_WEIGHTS = {"registered": 45, "referred": 10, "departed": 32, "returned": 9, "cancelled": 4}
+
+
+def _weighted(rng, weights):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+class DemoGenerator:
+    def __init__(self, offices, seed=2026, today=None, days=730, id_serial_start=None):
+        self.rng = random.Random(seed)
+        self.offices = offices
+        self.today = today or date.today()
+        self.days = days
+        # Serial numbers in the synthetic national IDs; continuing from what is stored keeps them unique.
+        self.serial = id_serial_start or 100000
+        self.sequences = {}
+        self.recent_people = []
+
+    def _person(self, office):
+        rng = self.rng
+        sex = "F" if rng.random() < 0.38 else "M"
+        province = _weighted(rng, data.PROVINCE_WEIGHTS)
+        district = rng.choice(data.DISTRICTS[province])
+        surname = rng.choice(data.SURNAMES)
+        given = rng.choice(data.GIVEN_FEMALE if sex == "F" else data.GIVEN_MALE)
+        if rng.random() < 0.3:
+            given += " " + rng.choice(data.GIVEN_FEMALE if sex == "F" else data.GIVEN_MALE)
+        age = int(min(64, max(18, rng.gauss(31, 9))))
+        born = self.today - timedelta(days=age * 365 + rng.randrange(365))
+        self.serial += 1
+        code = rng.randrange(2, 86)
+        letters = "ABCDEFGHJKLMNPQRSTVWXYZ"
+        has_passport = rng.random() < 0.4
+        languages = data.LANGUAGES_BY_PROVINCE.get(province, ("sna", "eng"))
+        return {
+            "id": new_id(), "version": 1, "origin_office": office, "updated_at": utcnow(), "deleted_at": None,
+            "surname": surname, "given_names": given, "surname_key": name_key(surname),
+            "given_names_key": name_key(given), "sex": sex, "date_of_birth": born, "citizenship": "ZW",
+            "national_id": f"{code:02d}{self.serial:07d}{rng.choice(letters)}{code:02d}", "national_id_country": "ZW",
+            "passport_number": f"FN{self.serial:07d}" if has_passport else None,
+            "passport_country": "ZW" if has_passport else None,
+            "phone": f"+26377{rng.randrange(10**6, 10**7)}" if rng.random() < 0.85 else None,
+            "home_subdivision": province, "home_district": district,
+            "languages": list(languages[: rng.randrange(1, len(languages) + 1)]),
+            "education_level": rng.choices("0123459", weights=(4, 22, 30, 30, 6, 4, 4))[0],
+            "consent_at": utcnow(), "consent_recorded_by": f"officer.{office.lower()}",
+        }
+
+    def _registration(self, person_id, office):
+        rng = self.rng
+        registered_on = self.today - timedelta(days=rng.randrange(self.days))
+        year = registered_on.year
+        sequence = self.sequences.get((office, year), 0) + 1
+        self.sequences[(office, year)] = sequence
+        destination = _weighted(rng, data.DESTINATIONS)
+        subdivision = _weighted(rng, data.DESTINATION_SUBDIVISIONS[destination]) \
+            if destination in data.DESTINATION_SUBDIVISIONS else None
+        occupation = _weighted(rng, {code: spec[0] for code, spec in data.OCCUPATIONS.items()})
+        _, sector, skills = data.OCCUPATIONS[occupation]
+        offer = rng.random() < 0.25
+        age_days = (self.today - registered_on).days
+        status = _weighted(rng, STATUS_WEIGHTS) if age_days > 30 else "registered"
+        changed = registered_on + timedelta(days=rng.randrange(age_days + 1)) if status != "registered" else registered_on
+        return {
+            "id": new_id(), "version": 1, "origin_office": office, "updated_at": utcnow(), "deleted_at": None,
+            "registration_number": str(RegistrationNumber(office, year, sequence)), "person_id": person_id,
+            "office_code": office, "registered_on": registered_on, "registered_by": f"officer.{office.lower()}",
+            "destination_country": destination, "destination_subdivision": subdivision, "intended_sector": sector,
+            "occupation_code": occupation, "other_occupation_codes": [], "skills": skills, "certificates": None,
+            "prior_learning_recognised": rng.random() < 0.05, "years_experience": rng.randrange(0, 15),
+            "has_job_offer": offer, "employer_name": rng.choice(data.EMPLOYERS) if offer else None,
+            "agency_name": rng.choice(data.AGENCIES) if rng.random() < 0.15 else None,
+            "status": status, "status_changed_on": changed,
+        }
+
+    def batch(self, size):
+        people, registrations = [], []
+        for _ in range(size):
+            office = self.rng.choice(self.offices)
+            if self.recent_people and self.rng.random() < RETURNING_SHARE:
+                person_id = self.rng.choice(self.recent_people)
+            else:
+                person = self._person(office)
+                people.append(person)
+                person_id = person["id"]
+            registrations.append(self._registration(person_id, office))
+        self.recent_people = [person["id"] for person in people[-500:]] or self.recent_people
+        return people, registrations
+
+
+def _outbox_rows(entity, rows):
+    now = utcnow()
+    return [{
+        "entity": entity, "row_id": row["id"], "operation": "insert", "version": 1, "base_version": 0,
+        "office_code": row["origin_office"], "created_at": now,
+        "payload": {key: to_json_value(value) for key, value in row.items()},
+    } for row in rows]
+
+
+def load_demo(total, offices, seed=2026, today=None, progress=None):
+    """Insert `total` registrations (and their people) in committed batches; return (people, registrations)."""
+    already = db.session.scalar(select(db.func.count()).select_from(Person)) or 0
+    generator = DemoGenerator(offices, seed=seed + already, today=today, id_serial_start=1_000_000 + already * 2)
+    for (office, year), last in db.session.execute(select(
+            RegistrationSequence.office_code, RegistrationSequence.year, RegistrationSequence.last_value)):
+        generator.sequences[(office, year)] = last
+    made_people = made_registrations = 0
+    remaining = total
+    while remaining > 0:
+        size = min(BATCH, remaining)
+        people, registrations = generator.batch(size)
+        if people:
+            db.session.execute(insert(Person), people)
+        db.session.execute(insert(Registration), registrations)
+        db.session.execute(insert(OutboxEntry), _outbox_rows("person", people) + _outbox_rows("registration", registrations))
+        for (office, year), last in generator.sequences.items():
+            raise_sequence_floor(office, year, last)
+        db.session.commit()
+        made_people += len(people)
+        made_registrations += len(registrations)
+        remaining -= size
+        if progress:
+            progress(size)
+    return made_people, made_registrations

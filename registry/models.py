@@ -1,0 +1,9 @@
+"""Every domain's models, imported in one place so Alembic and the tests see the whole schema."""
+from registry.audit.models import AuditEvent  # noqa: F401
+from registry.auth.models import LoginThrottle, User  # noqa: F401
+from registry.codes.models import IscoGroup  # noqa: F401
+from registry.offices.models import Office  # noqa: F401
+from registry.people.models import Person  # noqa: F401
+from registry.registration.models import Registration  # noqa: F401
+from registry.registration.numbering import RegistrationSequence  # noqa: F401
+from registry.sync.models import OutboxEntry  # noqa: F401

@@ -1,0 +1,275 @@
+"""People: validate, create, change, search, and warn of likely duplicates before a second record is made."""
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select
+
+from registry.audit.services import record_event
+from registry.codes.classifications import ISCED_LEVELS
+from registry.codes.geography import is_country, is_language, is_subdivision_of
+from registry.core.access import can_change_office_records
+from registry.core.errors import DomainError, Forbidden, NotFound, StaleVersion, ValidationFailed
+from registry.core.types import utcnow
+from registry.extensions import db
+from registry.people.identifiers import compact, normalise_national_id, normalise_passport
+from registry.people.models import SEXES, Person
+from registry.people.names import clean_name, name_key
+from registry.people.phones import normalise_phone
+
+MIN_AGE, MAX_AGE = 15, 80
+# rapidfuzz token_sort_ratio at or above which two names on the same birth date are worth a warning.
+SIMILAR_NAME_SCORE = 85
+SEARCH_LIMIT = 50
+
+
+@dataclass
+class PersonData:
+    """What an officer enters about a person, before validation (strings as typed)."""
+
+    surname: str = ""
+    given_names: str = ""
+    sex: str = ""
+    date_of_birth: date | None = None
+    citizenship: str = "ZW"
+    national_id: str = ""
+    passport_number: str = ""
+    passport_country: str = ""
+    phone: str = ""
+    home_subdivision: str = ""
+    home_district: str = ""
+    languages: list = field(default_factory=list)
+    education_level: str = ""
+    consent: bool = False
+
+
+class DuplicateNationalId(DomainError):
+    def __init__(self, existing):
+        self.existing = existing
+        super().__init__(
+            "A person with this national ID is already registered; open their record and add a registration "
+            "there instead of creating a second person.",
+            field="national_id",
+        )
+
+
+class PossibleDuplicates(DomainError):
+    def __init__(self, candidates):
+        self.candidates = candidates  # [(person, score)]
+        super().__init__(
+            "People with a very similar name and the same date of birth are already registered. "
+            "Check them: use the existing person, or confirm that this is someone else.",
+        )
+
+
+def age_on(born, day):
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def validate_person(data, today=None):
+    """Return the normalised column values, or raise ValidationFailed with a message for every bad field."""
+    today = today or date.today()
+    errors, values = {}, {}
+
+    def check(name, fn):
+        try:
+            values[name] = fn()
+        except ValueError as exc:
+            errors.setdefault(name, []).append(str(exc))
+
+    check("surname", lambda: clean_name(data.surname, "surname"))
+    check("given_names", lambda: clean_name(data.given_names, "given names"))
+    if data.sex not in SEXES:
+        errors["sex"] = ["Choose female or male."]
+    else:
+        values["sex"] = data.sex
+    born = data.date_of_birth
+    if not isinstance(born, date):
+        errors["date_of_birth"] = ["Enter the date of birth as YYYY-MM-DD."]
+    elif born > today:
+        errors["date_of_birth"] = ["The date of birth is in the future."]
+    elif not MIN_AGE <= age_on(born, today) <= MAX_AGE:
+        errors["date_of_birth"] = [
+            f"The person would be {age_on(born, today)}: registration is for people aged {MIN_AGE} to {MAX_AGE}."
+        ]
+    else:
+        values["date_of_birth"] = born
+    if not is_country(data.citizenship):
+        errors["citizenship"] = ["Choose a country of citizenship."]
+    else:
+        values["citizenship"] = data.citizenship
+    values["national_id"] = values["national_id_country"] = None
+    if (data.national_id or "").strip():
+        check("national_id", lambda: normalise_national_id(data.national_id, data.citizenship))
+        values["national_id_country"] = data.citizenship
+    values["passport_number"] = values["passport_country"] = None
+    if (data.passport_number or "").strip():
+        check("passport_number", lambda: normalise_passport(data.passport_number))
+        country = data.passport_country or data.citizenship
+        if not is_country(country):
+            errors["passport_country"] = ["Choose the country that issued the passport."]
+        values["passport_country"] = country
+    if not values.get("national_id") and not values.get("passport_number") and "national_id" not in errors \
+            and "passport_number" not in errors:
+        errors["national_id"] = ["Enter a national ID or a passport number, so the person can be found again."]
+    values["phone"] = None
+    if (data.phone or "").strip():
+        check("phone", lambda: normalise_phone(data.phone, data.citizenship if is_country(data.citizenship) else "ZW"))
+    values["home_subdivision"] = data.home_subdivision or None
+    if data.home_subdivision and not is_subdivision_of(data.home_subdivision, data.citizenship):
+        errors["home_subdivision"] = [f"{data.home_subdivision} is not a province or region of {data.citizenship}."]
+    district = " ".join((data.home_district or "").split())
+    if len(district) > 80:
+        errors["home_district"] = ["The district name is longer than 80 characters."]
+    values["home_district"] = district or None
+    unknown = [code for code in data.languages if not is_language(code)]
+    if unknown:
+        errors["languages"] = [f"Unknown language code(s): {', '.join(unknown)}."]
+    values["languages"] = sorted(set(data.languages))
+    if data.education_level and data.education_level not in ISCED_LEVELS:
+        errors["education_level"] = ["Choose an ISCED 2011 level."]
+    values["education_level"] = data.education_level or None
+    if not data.consent:
+        errors["consent"] = ["The person must consent to the processing of their data before it is recorded."]
+    if errors:
+        raise ValidationFailed(errors)
+    values["surname_key"] = name_key(values["surname"])
+    values["given_names_key"] = name_key(values["given_names"])
+    return values
+
+
+def person_data_from(person):
+    """The editable fields of a stored person, for pre-filling a form."""
+    return PersonData(
+        surname=person.surname, given_names=person.given_names, sex=person.sex, date_of_birth=person.date_of_birth,
+        citizenship=person.citizenship, national_id=person.national_id or "",
+        passport_number=person.passport_number or "", passport_country=person.passport_country or "",
+        phone=person.phone or "", home_subdivision=person.home_subdivision or "",
+        home_district=person.home_district or "", languages=list(person.languages or []),
+        education_level=person.education_level or "", consent=True,
+    )
+
+
+def get_person(person_id):
+    person = db.session.get(Person, person_id)
+    if person is None or person.is_deleted:
+        raise NotFound("No such person.")
+    return person
+
+
+def find_by_national_id(national_id, exclude_id=None):
+    if not national_id:
+        return None
+    query = select(Person).where(Person.national_id == national_id, Person.deleted_at.is_(None))
+    if exclude_id:
+        query = query.where(Person.id != exclude_id)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def name_similarity(surname_key, given_key, other):
+    """0-100: token order does not matter, so 'Moyo Tendai' and 'Tendai Moyo' score 100."""
+    return fuzz.token_sort_ratio(f"{surname_key} {given_key}", f"{other.surname_key} {other.given_names_key}")
+
+
+def find_similar(surname_key, given_key, born, exclude_id=None):
+    """People born the same day whose name is the same or very similar, best first."""
+    query = select(Person).where(Person.date_of_birth == born, Person.deleted_at.is_(None))
+    if exclude_id:
+        query = query.where(Person.id != exclude_id)
+    scored = [(person, name_similarity(surname_key, given_key, person)) for person in db.session.scalars(query)]
+    similar = [(person, round(score)) for person, score in scored if score >= SIMILAR_NAME_SCORE]
+    return sorted(similar, key=lambda pair: -pair[1])
+
+
+def create_person(data, actor, override_duplicates=False, today=None):
+    """Add a person after the duplicate checks. A national ID already on record always refuses; a similar
+    name on the same birth date refuses unless the officer confirmed it is someone else (recorded)."""
+    values = validate_person(data, today)
+    existing = find_by_national_id(values["national_id"])
+    if existing:
+        raise DuplicateNationalId(existing)
+    similar = find_similar(values["surname_key"], values["given_names_key"], values["date_of_birth"])
+    if similar and not override_duplicates:
+        raise PossibleDuplicates(similar)
+    person = Person(**values, consent_at=utcnow(), consent_recorded_by=actor.username)
+    db.session.add(person)
+    db.session.flush()
+    record_event("person.created", person, actor=actor)
+    if similar:
+        record_event("person.duplicate_warning_overridden", person, actor=actor, details={
+            "candidates": [{"person_id": str(other.id), "score": score} for other, score in similar],
+        })
+    return person
+
+
+EDITABLE = [f.name for f in fields(PersonData) if f.name != "consent"]
+
+
+def update_person(person, data, expected_version, actor, today=None):
+    """Change a person's details; refuse another office's record, a stale form, or a clash of national ID."""
+    if not can_change_office_records(actor, person.origin_office):
+        raise Forbidden(f"This person was registered at {person.origin_office}; only that office can change the record.")
+    if person.version != expected_version:
+        raise StaleVersion("Someone changed this person's record since you opened it. Reload it and enter your change again.")
+    data.consent = True  # consent was given when the person was first recorded
+    values = validate_person(data, today)
+    clash = find_by_national_id(values["national_id"], exclude_id=person.id)
+    if clash:
+        raise DuplicateNationalId(clash)
+    before, after = {}, {}
+    for name, value in values.items():
+        old = getattr(person, name)
+        if old != value:
+            before[name], after[name] = _plain(old), _plain(value)
+            setattr(person, name, value)
+    if not after:
+        return person, False
+    db.session.flush()
+    record_event("person.updated", person, actor=actor, details={"before": before, "after": after})
+    return person, True
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def search_people(text="", born=None, limit=SEARCH_LIMIT):
+    """Find people by national ID, passport number, or name (optionally with date of birth), best first."""
+    text = (text or "").strip()
+    if not text and not born:
+        return []
+    results, seen = [], set()
+
+    def add(people):
+        for person in people:
+            if person.id not in seen:
+                seen.add(person.id)
+                results.append(person)
+
+    key = compact(text)
+    if key:
+        add(db.session.scalars(
+            select(Person).where(or_(Person.national_id == key, Person.passport_number == key),
+                                 Person.deleted_at.is_(None)).limit(limit)
+        ))
+    tokens = name_key(text).split()
+    if tokens or born:
+        query = select(Person).where(Person.deleted_at.is_(None))
+        if born:
+            query = query.where(Person.date_of_birth == born)
+        if tokens:
+            # Either end of what was typed may be the surname ('Tendai Moyo' or 'MOYO Tendai'); a single
+            # word also matches as the start of a surname. Ranges, not LIKE, so a plain B-tree index serves.
+            conditions = [Person.surname_key == " ".join(tokens)]
+            for token in {tokens[0], tokens[-1]}:
+                conditions.append(Person.surname_key == token)
+            if len(tokens) == 1:
+                upper = tokens[0][:-1] + chr(ord(tokens[0][-1]) + 1)
+                conditions.append((Person.surname_key >= tokens[0]) & (Person.surname_key < upper))
+            query = query.where(or_(*conditions))
+        candidates = db.session.scalars(query.limit(limit * 4)).all()
+        if tokens:
+            typed = " ".join(tokens)
+            candidates.sort(key=lambda person: -fuzz.token_sort_ratio(typed, f"{person.surname_key} {person.given_names_key}"))
+        add(candidates)
+    return results[:limit]

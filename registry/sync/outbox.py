@@ -1,0 +1,105 @@
+"""The flush hook that versions syncable rows and writes their outbox entries in the same transaction.
+
+Services only add and change rows; this hook is the one place that stamps versions, so no code path can
+change a syncable row without leaving an outbox entry behind (DESIGN.md invariants 1, 4 and 6).
+"""
+import uuid
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from registry.core.ids import new_id
+from registry.core.models import SyncMixin
+from registry.core.types import utcnow
+from registry.sync.models import OutboxEntry
+
+# Set `session.info[APPLYING_REMOTE] = True` while applying rows that came from another node: they are
+# already versioned and must not echo back into this node's outbox.
+APPLYING_REMOTE = "registry.applying_remote"
+_PENDING = "registry.outbox_pending"
+
+
+class HardDeleteRefused(RuntimeError):
+    pass
+
+
+def row_payload(obj):
+    """A JSON-safe snapshot of every column of a row, keyed by column name."""
+    mapper = inspect(obj).mapper
+    return {attr.columns[0].name: to_json_value(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+
+
+def to_json_value(value):
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def _committed_version(obj):
+    history = inspect(obj).attrs.version.history
+    if history.deleted:
+        return history.deleted[0]
+    return obj.version
+
+
+@event.listens_for(Session, "before_flush")
+def _version_and_record(session, flush_context, instances):
+    if session.info.get(APPLYING_REMOTE):
+        return
+    pending = session.info.setdefault(_PENDING, {})
+    office = None
+
+    for obj in list(session.deleted):
+        if isinstance(obj, SyncMixin):
+            raise HardDeleteRefused(
+                f"{type(obj).__name__} rows are never deleted: call mark_deleted() so the tombstone syncs"
+            )
+
+    for obj in list(session.new):
+        if not isinstance(obj, SyncMixin):
+            continue
+        office = office or current_app.config["OFFICE_CODE"]
+        obj.id = obj.id or new_id()
+        obj.version = obj.version or 1
+        obj.origin_office = obj.origin_office or office
+        obj.updated_at = utcnow()
+        _record(session, pending, obj, "insert", base_version=0, office=office)
+
+    for obj in list(session.dirty):
+        if not isinstance(obj, SyncMixin) or not session.is_modified(obj, include_collections=False):
+            continue
+        office = office or current_app.config["OFFICE_CODE"]
+        key = (obj.__tablename__, obj.id)
+        if key not in pending:
+            # One version per row per transaction, however many flushes it takes.
+            base = _committed_version(obj)
+            obj.version = base + 1
+        obj.updated_at = utcnow()
+        operation = "delete" if obj.deleted_at is not None else "update"
+        _record(session, pending, obj, operation, base_version=obj.version - 1, office=office)
+
+
+def _record(session, pending, obj, operation, base_version, office):
+    key = (obj.__tablename__, obj.id)
+    entry = pending.get(key)
+    if entry is None:
+        entry = OutboxEntry(
+            entity=obj.__tablename__, row_id=obj.id, office_code=office, base_version=base_version
+        )
+        session.add(entry)
+        pending[key] = entry
+    elif entry.operation == "insert":
+        operation = "insert"  # still new in this transaction
+    entry.operation = operation
+    entry.version = obj.version
+    entry.payload = row_payload(obj)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session):
+    session.info.pop(_PENDING, None)
