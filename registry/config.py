@@ -46,6 +46,8 @@ DEFAULTS = {
     # Extra or replacement national ID shapes, as JSON: {"LS": "^[0-9]{12}$"} (see docs/configuration.md).
     "NATIONAL_ID_PATTERNS": None,
     "LOGIN_MAX_FAILURES": 5,
+    # werkzeug's method string; the tests use a cheap one, production keeps the strong default.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_LOCKOUT_MINUTES": 15,
     "PAGE_SIZE": 25,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

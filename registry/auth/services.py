@@ -25,6 +25,10 @@ class LoginFailed(DomainError):
     pass
 
 
+def _hash(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def check_password_policy(password, username=""):
     problems = []
     if len(password or "") < MIN_PASSWORD:
@@ -142,7 +146,7 @@ def create_user(data, password, actor=None):
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise ValidationFailed({"username": [f"The username {username} is taken."]})
     user = User(username=username, full_name=data.full_name.strip(), role=data.role, office_code=data.office_code,
-                password_hash=generate_password_hash(password), active=data.active)
+                password_hash=_hash(password), active=data.active)
     db.session.add(user)
     db.session.flush()
     record_event("user.created", user, actor=actor, details={"role": user.role, "office": user.office_code})
@@ -172,7 +176,7 @@ def set_password(user, password, actor=None):
     problems = check_password_policy(password, user.username)
     if problems:
         raise ValidationFailed({"password": problems})
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
     user.session_epoch += 1
     db.session.flush()
     record_event("user.password_set", user, actor=actor)

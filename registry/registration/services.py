@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from registry.audit.services import record_event
 from registry.codes.classifications import ISIC_SECTIONS
@@ -193,12 +194,13 @@ class RegistrationFilters:
 
 
 def filtered_registrations(filters):
-    """A select of (Registration, Person) rows matching the filters, newest first."""
+    """A select of registrations (with their person loaded) matching the filters, newest first."""
     if filters.registered_from and filters.registered_to and filters.registered_to < filters.registered_from:
         raise ValidationFailed({"registered_to": ["The end of the date range is before its start."]})
     query = (
-        select(Registration, Person)
-        .join(Person, Person.id == Registration.person_id)
+        select(Registration)
+        .join(Registration.person)
+        .options(contains_eager(Registration.person))
         .where(Registration.deleted_at.is_(None))
     )
     if filters.registered_from:
