@@ -1,6 +1,7 @@
 """Access control: deny by default, then role checks, then office scoping; and the security headers.
 
-Every view must say who may open it, with `@public` or `@roles_required(...)`; a view that says nothing
+Every view must say who may open it, with `@public`, `@office_signed` (the sync API, which checks the
+office's signature itself) or `@roles_required(...)`; a view that says nothing
 is refused to everyone, so a forgotten decorator fails closed (docs/access.md has the role matrix).
 """
 from flask import abort, current_app, redirect, request, url_for
@@ -23,6 +24,12 @@ def public(view):
     return view
 
 
+def office_signed(view):
+    """For the sync API: no user session; the view itself checks the office's request signature."""
+    view.access_office_signed = True
+    return view
+
+
 def roles_required(*roles):
     unknown = set(roles) - set(ALL_ROLES)
     if unknown or not roles:
@@ -40,7 +47,8 @@ def check_access():
     if request.endpoint is None:
         return None  # 404 follows
     view = current_app.view_functions[request.endpoint]
-    if request.endpoint == "static" or getattr(view, "access_public", False):
+    if request.endpoint == "static" or getattr(view, "access_public", False) \
+            or getattr(view, "access_office_signed", False):
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
 from registry.core.ids import new_id
@@ -25,6 +25,18 @@ class HardDeleteRefused(RuntimeError):
     pass
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that orders writers of central's feed.
+FEED_LOCK_KEY = 7_301_926
+
+
+def lock_feed(session):
+    """At central, take the feed lock until commit, so feed entries commit in the order of their
+    sequence numbers and a pull can never step over one that commits later. SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("registry.feed_locked"):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
+        session.info["registry.feed_locked"] = True
+
+
 def row_payload(obj):
     """A JSON-safe snapshot of every column of a row, keyed by column name."""
     mapper = inspect(obj).mapper
@@ -37,6 +49,20 @@ def to_json_value(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value
+
+
+def _apply_defaults(obj):
+    """Fill Python-side column defaults now, not at INSERT, so the outbox snapshot holds every value."""
+    mapper = inspect(obj).mapper
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        default = column.default
+        if default is None or getattr(obj, attr.key) is not None:
+            continue
+        if default.is_callable:
+            setattr(obj, attr.key, default.arg(None))
+        elif default.is_scalar:
+            setattr(obj, attr.key, default.arg)
 
 
 def _committed_version(obj):
@@ -52,6 +78,10 @@ def _version_and_record(session, flush_context, instances):
         return
     pending = session.info.setdefault(_PENDING, {})
     office = None
+    central = current_app.config["REGISTRY_ROLE"] == "central"
+    if central and any(
+            isinstance(obj, SyncMixin) for obj in (*session.new, *session.dirty)):
+        lock_feed(session)
 
     for obj in list(session.deleted):
         if isinstance(obj, SyncMixin):
@@ -67,6 +97,7 @@ def _version_and_record(session, flush_context, instances):
         obj.version = obj.version or 1
         obj.origin_office = obj.origin_office or office
         obj.updated_at = utcnow()
+        _apply_defaults(obj)
         _record(session, pending, obj, "insert", base_version=0, office=office)
 
     for obj in list(session.dirty):
@@ -83,8 +114,22 @@ def _version_and_record(session, flush_context, instances):
         _record(session, pending, obj, operation, base_version=obj.version - 1, office=office)
 
 
+def _travels(obj):
+    """Central records every change in its feed; an office only what it may send (not users, offices or
+    code lists, which head office manages and sends down)."""
+    if current_app.config["REGISTRY_ROLE"] == "central":
+        return True
+    from registry.sync.entities import entities
+
+    entity = entities().get(obj.__tablename__)
+    return entity is not None and entity.pushable
+
+
 def _record(session, pending, obj, operation, base_version, office):
     key = (obj.__tablename__, obj.id)
+    if not _travels(obj):
+        pending.setdefault(key, None)  # still versioned once per transaction
+        return
     entry = pending.get(key)
     if entry is None:
         entry = OutboxEntry(
@@ -103,3 +148,4 @@ def _record(session, pending, obj, operation, base_version, office):
 @event.listens_for(Session, "after_rollback")
 def _forget_pending(session):
     session.info.pop(_PENDING, None)
+    session.info.pop("registry.feed_locked", None)

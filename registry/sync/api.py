@@ -1,0 +1,71 @@
+"""The sync API at central, `/api/v1/sync/...`: signed by an office, JSON in and out, one error shape.
+
+Described for other clients in docs/sync.md and docs/openapi.yaml.
+"""
+import json
+import time
+
+from flask import Blueprint, jsonify, request
+
+from registry.core.access import office_signed
+from registry.extensions import csrf
+from registry.sync import central
+from registry.sync.central import SyncRefused
+from registry.sync.wire import MAX_BODY_BYTES, PushBatch, WireError
+
+bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
+csrf.exempt(bp)
+
+
+@bp.errorhandler(SyncRefused)
+def refused(error):
+    central.record_refusal(error, request.path)
+    body = {"error": {"status": error.status, "code": error.code, "message": error.message, **error.extra}}
+    return jsonify(body), error.status
+
+
+def _signed_office():
+    body = request.get_data(cache=True)
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    return central.authenticate(request.method, path, request.headers, body)
+
+
+def _body():
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise SyncRefused(413, "too_large", f"the body is over {MAX_BODY_BYTES // (1024 * 1024)} MiB; send smaller batches")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise SyncRefused(413, "too_large", f"the body is over {MAX_BODY_BYTES // (1024 * 1024)} MiB; send smaller batches")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise SyncRefused(400, "malformed_json", "the body is not valid JSON") from None
+
+
+@bp.post("/push")
+@office_signed
+def push():
+    _body()  # size and syntax first, so an oversized body is refused before anything else is read
+    office = _signed_office()
+    try:
+        batch = PushBatch.from_json(_body())
+    except WireError as exc:
+        raise SyncRefused(422, "invalid_batch", str(exc), office=office) from None
+    results = central.apply_push_batch(batch, office)
+    return jsonify({"results": [r.to_json() for r in results], "server_time": int(time.time())})
+
+
+@bp.get("/pull")
+@office_signed
+def pull():
+    office = _signed_office()
+    try:
+        after = int(request.args.get("after", "0"))
+        limit = int(request.args.get("limit", str(central.PULL_LIMIT_DEFAULT)))
+    except ValueError:
+        raise SyncRefused(400, "bad_query", "'after' and 'limit' must be whole numbers", office=office) from None
+    if after < 0 or limit < 1:
+        raise SyncRefused(400, "bad_query", "'after' must be 0 or more and 'limit' at least 1", office=office)
+    changes, next_after, more = central.changes_after(after, limit, office)
+    return jsonify({"changes": [c.to_json() for c in changes], "next_after": next_after, "more": more,
+                    "server_time": int(time.time())})

@@ -1,0 +1,129 @@
+"""Which tables sync, in which direction, and how their rows travel as JSON and are checked on arrival.
+
+A payload is checked column by column against the model: unknown or missing columns, wrong types,
+over-long strings and naive timestamps are refused with a message naming the column, before anything
+is written.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Integer, String, Uuid, inspect
+
+from registry.core.types import UTCDateTime
+
+
+class PayloadError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    model: type
+    pushable: bool  # offices may send changes of this table to central
+    pullable: bool  # central sends changes of this table to offices
+
+    @property
+    def columns(self):
+        return {column.name: column for column in inspect(self.model).columns}
+
+
+def _registry():
+    from registry.audit.models import AuditEvent
+    from registry.auth.models import User
+    from registry.codes.models import IscoGroup
+    from registry.offices.models import Office
+    from registry.people.models import Person
+    from registry.registration.models import Registration
+
+    # Order matters when a batch holds rows that refer to each other: parents first.
+    return {
+        entity.name: entity
+        for entity in (
+            Entity("office", Office, pushable=False, pullable=True),
+            Entity("app_user", User, pushable=False, pullable=True),
+            Entity("isco_group", IscoGroup, pushable=False, pullable=True),
+            Entity("person", Person, pushable=True, pullable=True),
+            Entity("registration", Registration, pushable=True, pullable=True),
+            # Offices report their audit trail to central; other offices' trails never travel to an office.
+            Entity("audit_event", AuditEvent, pushable=True, pullable=False),
+        )
+    }
+
+
+_ENTITIES = None
+
+
+def entities():
+    global _ENTITIES
+    if _ENTITIES is None:
+        _ENTITIES = _registry()
+    return _ENTITIES
+
+
+def entity_named(name, *, pushed=False):
+    entity = entities().get(name)
+    if entity is None:
+        raise PayloadError(f"{name!r} is not a table that syncs")
+    if pushed and not entity.pushable:
+        raise PayloadError(f"offices may not send changes to {name!r}")
+    return entity
+
+
+def _parse(column, value):
+    kind = column.type
+    name = column.name
+    if value is None:
+        if not column.nullable:
+            raise PayloadError(f"column {name!r} may not be null")
+        return None
+    if isinstance(kind, Uuid):
+        try:
+            return uuid.UUID(value) if isinstance(value, str) else _wrong(name, "a UUID string")
+        except ValueError:
+            _wrong(name, "a UUID string")
+    if isinstance(kind, UTCDateTime):
+        try:
+            parsed = datetime.fromisoformat(value) if isinstance(value, str) else _wrong(name, "an ISO 8601 timestamp")
+        except ValueError:
+            _wrong(name, "an ISO 8601 timestamp")
+        if parsed.tzinfo is None:
+            _wrong(name, "a timestamp with a UTC offset")
+        return parsed
+    if isinstance(kind, Date):
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else _wrong(name, "an ISO 8601 date")
+        except ValueError:
+            _wrong(name, "an ISO 8601 date")
+    if isinstance(kind, Boolean):
+        return value if isinstance(value, bool) else _wrong(name, "true or false")
+    if isinstance(kind, Integer):
+        return value if isinstance(value, int) and not isinstance(value, bool) else _wrong(name, "an integer")
+    if isinstance(kind, String):
+        if not isinstance(value, str):
+            _wrong(name, "a string")
+        if kind.length and len(value) > kind.length:
+            raise PayloadError(f"column {name!r} is longer than {kind.length} characters")
+        return value
+    if isinstance(kind, JSON):
+        return value if isinstance(value, (list, dict)) else _wrong(name, "a JSON list or object")
+    raise PayloadError(f"column {name!r} has a type that cannot travel")  # a new column type: extend here
+
+
+def _wrong(name, expected):
+    raise PayloadError(f"column {name!r} must be {expected}")
+
+
+def parse_payload(entity, payload):
+    """Check a row's JSON against the model; return column values ready to write."""
+    if not isinstance(payload, dict):
+        raise PayloadError("payload must be a JSON object")
+    columns = entity.columns
+    unknown = sorted(set(payload) - set(columns))
+    if unknown:
+        raise PayloadError(f"unknown column(s) for {entity.name}: {', '.join(unknown)}")
+    missing = sorted(name for name in columns if name not in payload)
+    if missing:
+        raise PayloadError(f"missing column(s) for {entity.name}: {', '.join(missing)}")
+    return {name: _parse(column, payload[name]) for name, column in columns.items()}

@@ -1,0 +1,173 @@
+"""An office's side of sync: push the outbox, pull central's feed, and remember how it went.
+
+Each batch is its own transaction: a push drops only the entries central acknowledged, a pull stores
+its cursor with the rows it applied (invariants 1-3). Killing the process anywhere loses nothing: the
+next round resends what was not acknowledged and re-pulls what was not stored.
+"""
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from registry.core.types import utcnow
+from registry.extensions import db
+from registry.registration.numbering import parse_registration_number, raise_sequence_floor
+from registry.sync.entities import PayloadError, entities, parse_payload
+from registry.sync.models import OutboxEntry, SyncState
+from registry.sync.outbox import APPLYING_REMOTE
+from registry.sync.transport import CentralClient, SyncUnavailable
+from registry.sync.wire import MAX_BATCH_CHANGES, Change, FeedChange, Operation, PushBatch, WireError
+
+PUSH_BATCH = 500
+PULL_BATCH = 1000
+
+
+def sync_state():
+    state = db.session.get(SyncState, 1)
+    if state is None:
+        state = SyncState(id=1, pull_cursor=0, clock_offset_seconds=0, pushed_total=0, pulled_total=0)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def pending_count():
+    return db.session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+
+
+def client_from_config(state):
+    config = current_app.config
+    return CentralClient(config.get("CENTRAL_URL"), config["OFFICE_CODE"], config.get("OFFICE_SECRET"),
+                         clock_offset=state.clock_offset_seconds)
+
+
+def pending_batch(limit=PUSH_BATCH):
+    entries = db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq).limit(min(limit, MAX_BATCH_CHANGES))).all()
+    return PushBatch(current_app.config["OFFICE_CODE"], [
+        Change(entry.seq, entry.entity, str(entry.row_id), Operation(entry.operation), entry.version,
+               entry.base_version, entry.payload)
+        for entry in entries
+    ])
+
+
+def push_pending(client, batch_size=PUSH_BATCH):
+    """Send the outbox in batches until it is empty; return how many entries central acknowledged."""
+    acknowledged = 0
+    while True:
+        batch = pending_batch(batch_size)
+        if not batch.changes:
+            return acknowledged
+        answer = client.request("POST", "/api/v1/sync/push", batch.to_json())
+        results = answer.get("results")
+        if not isinstance(results, list):
+            raise SyncUnavailable("central's answer to a push has no results")
+        sent = {change.seq for change in batch.changes}
+        acked = {r.get("seq") for r in results if isinstance(r, dict)} & sent
+        if not acked:
+            raise SyncUnavailable("central acknowledged none of the batch")
+        db.session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(acked)))
+        state = sync_state()
+        state.pushed_total += len(acked)
+        db.session.commit()
+        acknowledged += len(acked)
+
+
+def apply_pulled(changes, next_cursor):
+    """Store pulled rows newer than ours, and the cursor, in one transaction."""
+    own_office = current_app.config["OFFICE_CODE"]
+    catalogue = entities()
+    applied = 0
+    db.session.info[APPLYING_REMOTE] = True
+    try:
+        for change in changes:
+            entity = catalogue.get(change.entity)
+            if entity is None or not entity.pullable:
+                raise SyncUnavailable(f"central sent a change for {change.entity!r}, which this office does not take")
+            try:
+                values = parse_payload(entity, change.payload)
+            except PayloadError as exc:
+                raise SyncUnavailable(f"central sent a bad row (feed {change.seq}): {exc}") from None
+            row = db.session.get(entity.model, values["id"])
+            if row is None:
+                db.session.add(entity.model(**values))
+            elif row.version < values["version"]:
+                for column, value in values.items():
+                    setattr(row, column, value)
+            else:
+                continue
+            applied += 1
+            if change.entity == "registration" and values["office_code"] == own_office:
+                # Our own numbers coming back (say, after a restore from an old backup): never reissue them.
+                number = parse_registration_number(values["registration_number"])
+                raise_sequence_floor(own_office, number.year, number.sequence)
+            db.session.flush()
+    finally:
+        db.session.info.pop(APPLYING_REMOTE, None)
+    state = sync_state()
+    state.pull_cursor = next_cursor
+    state.pulled_total += applied
+    return applied
+
+
+def pull_all(client, batch_size=PULL_BATCH):
+    """Pull until central says there is no more; return how many rows were applied."""
+    applied = 0
+    while True:
+        cursor = sync_state().pull_cursor
+        answer = client.request("GET", f"/api/v1/sync/pull?after={cursor}&limit={batch_size}")
+        try:
+            changes = [FeedChange.from_json(item) for item in answer.get("changes", [])]
+        except WireError as exc:
+            raise SyncUnavailable(f"central's feed is malformed: {exc}") from None
+        next_cursor = answer.get("next_after")
+        if not isinstance(next_cursor, int) or next_cursor < cursor:
+            raise SyncUnavailable("central's feed answer has no valid next_after")
+        applied += apply_pulled(changes, next_cursor)
+        db.session.commit()
+        if not answer.get("more"):
+            return applied
+
+
+def run_round(client=None):
+    """One full sync: push everything, then pull everything. Returns (pushed, pulled); raises SyncUnavailable."""
+    state = sync_state()
+    state.last_attempt_at = utcnow()
+    db.session.commit()
+    try:
+        client = client or client_from_config(state)
+        pushed = push_pending(client)
+        pulled = pull_all(client)
+    except SyncUnavailable as exc:
+        db.session.rollback()
+        _remember(error=str(exc), client=client)
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        _remember(error=f"sync failed: {exc.__class__.__name__}: {exc}"[:500], client=client)
+        raise
+    _remember(error=None, client=client)
+    return pushed, pulled
+
+
+def _remember(error, client):
+    state = sync_state()
+    if client is not None and isinstance(client, CentralClient):
+        state.clock_offset_seconds = client.clock_offset
+    if error is None:
+        state.last_success_at, state.last_error = utcnow(), None
+    else:
+        state.last_error = error[:500]
+    db.session.commit()
+
+
+def status():
+    state = sync_state()
+    return {
+        "office": current_app.config["OFFICE_CODE"],
+        "central_url": current_app.config.get("CENTRAL_URL"),
+        "last_success_at": state.last_success_at,
+        "last_attempt_at": state.last_attempt_at,
+        "last_error": state.last_error,
+        "pending": pending_count(),
+        "pull_cursor": state.pull_cursor,
+        "pushed_total": state.pushed_total,
+        "pulled_total": state.pulled_total,
+    }

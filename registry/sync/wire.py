@@ -1,0 +1,141 @@
+"""The sync API's wire format: typed, self-checking objects instead of dictionaries read ad hoc.
+
+Version 1 of the protocol; docs/sync.md and docs/openapi.yaml describe it for other clients.
+"""
+import enum
+import uuid
+from dataclasses import asdict, dataclass, field
+
+PROTOCOL_VERSION = 1
+MAX_BATCH_CHANGES = 1000
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+class WireError(ValueError):
+    """The request's body is not a valid message; the text says which part."""
+
+
+class Operation(str, enum.Enum):
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ChangeStatus(str, enum.Enum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"
+    CONFLICT = "conflict"  # acknowledged: the losing version waits in the conflict queue at central
+
+
+def _require(data, key, kind, where):
+    if key not in data:
+        raise WireError(f"{where}: '{key}' is missing")
+    value = data[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise WireError(f"{where}: '{key}' must be an integer")
+    if kind is not int and not isinstance(value, kind):
+        raise WireError(f"{where}: '{key}' must be {kind.__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One outbox entry of an office: the row's state after the change, and the version it was based on."""
+
+    seq: int
+    entity: str
+    row_id: str
+    operation: Operation
+    version: int
+    base_version: int
+    payload: dict
+
+    @classmethod
+    def from_json(cls, data, where="change"):
+        if not isinstance(data, dict):
+            raise WireError(f"{where} must be an object")
+        seq = _require(data, "seq", int, where)
+        where = f"change seq {seq}"
+        row_id = _require(data, "row_id", str, where)
+        try:
+            uuid.UUID(row_id)
+        except ValueError:
+            raise WireError(f"{where}: 'row_id' is not a UUID") from None
+        try:
+            operation = Operation(_require(data, "operation", str, where))
+        except ValueError:
+            raise WireError(f"{where}: 'operation' must be insert, update or delete") from None
+        version = _require(data, "version", int, where)
+        base_version = _require(data, "base_version", int, where)
+        if seq < 1 or version < 1 or base_version < 0 or base_version >= version:
+            raise WireError(f"{where}: needs seq >= 1 and 0 <= base_version < version")
+        payload = _require(data, "payload", dict, where)
+        if payload.get("id") != row_id or payload.get("version") != version:
+            raise WireError(f"{where}: the payload's id and version must match the change's")
+        return cls(seq, _require(data, "entity", str, where), row_id, operation, version, base_version, payload)
+
+    def to_json(self):
+        data = asdict(self)
+        data["operation"] = self.operation.value
+        return data
+
+
+@dataclass(frozen=True)
+class PushBatch:
+    office: str
+    changes: list = field(default_factory=list)
+    protocol: int = PROTOCOL_VERSION
+
+    @classmethod
+    def from_json(cls, data):
+        if not isinstance(data, dict):
+            raise WireError("the body must be a JSON object")
+        protocol = _require(data, "protocol", int, "batch")
+        if protocol != PROTOCOL_VERSION:
+            raise WireError(f"protocol {protocol} is not supported; this server speaks {PROTOCOL_VERSION}")
+        office = _require(data, "office", str, "batch")
+        raw = _require(data, "changes", list, "batch")
+        if len(raw) > MAX_BATCH_CHANGES:
+            raise WireError(f"a batch holds at most {MAX_BATCH_CHANGES} changes, this one {len(raw)}")
+        changes = [Change.from_json(item, f"change #{index}") for index, item in enumerate(raw)]
+        if len({change.seq for change in changes}) != len(changes):
+            raise WireError("batch: two changes share a seq")
+        return cls(office, changes, protocol)
+
+    def to_json(self):
+        return {"protocol": self.protocol, "office": self.office, "changes": [c.to_json() for c in self.changes]}
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    seq: int
+    status: ChangeStatus
+    detail: str = ""
+
+    def to_json(self):
+        return {"seq": self.seq, "status": self.status.value, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class FeedChange:
+    """One change in central's ordered feed, as an office pulls it."""
+
+    seq: int
+    entity: str
+    row_id: str
+    version: int
+    office: str
+    payload: dict
+
+    @classmethod
+    def from_json(cls, data):
+        if not isinstance(data, dict):
+            raise WireError("a pulled change must be an object")
+        seq = _require(data, "seq", int, "pulled change")
+        where = f"pulled change {seq}"
+        return cls(seq, _require(data, "entity", str, where), _require(data, "row_id", str, where),
+                   _require(data, "version", int, where), _require(data, "office", str, where),
+                   _require(data, "payload", dict, where))
+
+    def to_json(self):
+        return asdict(self)
