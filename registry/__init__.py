@@ -31,6 +31,10 @@ def create_app(config=None):
     _register_errors(app)
     _register_commands(app)
     _register_template_helpers(app)
+
+    from registry.sync.background import install as install_background_sync
+
+    install_background_sync(app)
     return app
 
 

@@ -18,12 +18,13 @@ ENV_KEYS = (
     "SECRET_KEY",
     "CENTRAL_URL",
     "OFFICE_SECRET",
+    "SYNC_INTERVAL_SECONDS",
     "DEFAULT_DESTINATION",
     "NATIONAL_ID_PATTERNS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_MINUTES",
 )
-INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES"}
+INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS"}
 
 ROLES = ("office", "central")
 ENVIRONMENTS = ("production", "demo", "test")
@@ -41,6 +42,8 @@ DEFAULTS = {
     "SECRET_KEY": None,
     "CENTRAL_URL": None,
     "OFFICE_SECRET": None,
+    # An office syncs on its own this often while it serves pages (0 turns it off).
+    "SYNC_INTERVAL_SECONDS": 300,
     # Most registrations at a Zimbabwean border post are for South Africa; each office may change it.
     "DEFAULT_DESTINATION": "ZA",
     # Extra or replacement national ID shapes, as JSON: {"LS": "^[0-9]{12}$"} (see docs/configuration.md).

@@ -54,3 +54,32 @@ def issue_secret_command(code):
         raise click.ClickException(exc.message) from None
     click.echo(f"New secret for {code.upper()}; set it as OFFICE_SECRET at that office:", err=True)
     click.echo(secret)
+
+
+@sync_cli.command("export")
+@click.option("-o", "--output", "path", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_command(path):
+    """Office: write every waiting change to a signed file for central (when the link is down)."""
+    from registry.sync.usb import ExportFileError, write_export
+
+    _office_only()
+    try:
+        count = write_export(path)
+    except ExportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {count} change(s) to {path}; they stay queued here until central acknowledges them")
+
+
+@sync_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+def import_command(path):
+    """Central: apply an office's signed export file, with the same checks as a push."""
+    from registry.sync.usb import ExportFileError, import_export
+
+    if current_app.config["REGISTRY_ROLE"] != "central":
+        raise click.ClickException("files are imported at central")
+    try:
+        office_code, counts = import_export(path)
+    except ExportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{office_code}: " + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items()))

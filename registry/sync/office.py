@@ -39,8 +39,11 @@ def client_from_config(state):
                          clock_offset=state.clock_offset_seconds)
 
 
-def pending_batch(limit=PUSH_BATCH):
-    entries = db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq).limit(min(limit, MAX_BATCH_CHANGES))).all()
+def pending_batch(limit=PUSH_BATCH, after=0):
+    """The oldest waiting outbox entries (after sequence number `after`) as a push batch."""
+    entries = db.session.scalars(
+        select(OutboxEntry).where(OutboxEntry.seq > after).order_by(OutboxEntry.seq).limit(min(limit, MAX_BATCH_CHANGES))
+    ).all()
     return PushBatch(current_app.config["OFFICE_CODE"], [
         Change(entry.seq, entry.entity, str(entry.row_id), Operation(entry.operation), entry.version,
                entry.base_version, entry.payload)
@@ -128,6 +131,17 @@ def pull_all(client, batch_size=PULL_BATCH):
 
 def run_round(client=None):
     """One full sync: push everything, then pull everything. Returns (pushed, pulled); raises SyncUnavailable."""
+    from registry.sync.background import ROUND_LOCK
+
+    if not ROUND_LOCK.acquire(timeout=120):
+        raise SyncUnavailable("another sync round is still running; try again in a minute")
+    try:
+        return _round(client)
+    finally:
+        ROUND_LOCK.release()
+
+
+def _round(client):
     state = sync_state()
     state.last_attempt_at = utcnow()
     db.session.commit()

@@ -222,3 +222,72 @@ def test_sync_run_command_reports_unreachable_central(sqlite_template, tmp_path)
         assert "unreachable" in office_sync.status()["last_error"]
     with app.app_context():
         db.engine.dispose()
+
+
+def test_background_sync_runs_while_the_office_serves(central, make_office):
+    bbr = make_office("BBR", SYNC_INTERVAL_SECONDS=1)
+    register_people(bbr, 2)
+    worker = bbr.extensions["registry.background_sync"]
+    try:
+        assert bbr.test_client().get("/healthz").status_code == 200  # the first request starts the timer
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and worker.rounds == 0:
+            time.sleep(0.1)
+        assert worker.rounds >= 1
+    finally:
+        worker.stop()
+    with within(bbr):
+        assert office_sync.pending_count() == 0
+        assert office_sync.status()["last_success_at"] is not None
+
+
+def test_usb_export_import_is_idempotent_and_signed(central, make_office, tmp_path):
+    from registry.sync.usb import ExportFileError, import_export, write_export
+
+    bbr = make_office("BBR")
+    register_people(bbr, 3)
+    path = tmp_path / "bbr.sync"
+    with within(bbr):
+        waiting = office_sync.pending_count()
+        assert write_export(path) == waiting
+    with within(central.app):
+        office_code, counts = import_export(path)
+        assert office_code == "BBR" and counts["applied"] == waiting
+        office_code, counts = import_export(path)  # the same file twice changes nothing
+        assert counts["already_applied"] == waiting and counts["applied"] == 0
+        assert db.session.scalar(select(func.count()).select_from(Registration)) == 3
+    # Altered: one character of a batch changed.
+    altered = tmp_path / "altered.sync"
+    altered.write_bytes(path.read_bytes().replace(b"Moyo", b"Mayo", 1))
+    # Another office's secret: HRE signs a file that says it is from BBR.
+    forged = tmp_path / "forged.sync"
+    hre = make_office("HRE")
+    with within(hre):
+        hre.config["OFFICE_CODE"] = "BBR"
+        register_people(hre, 1)
+        write_export(forged)
+    cut = tmp_path / "cut.sync"
+    cut.write_bytes(path.read_bytes()[:-80])
+    for bad, message in ((altered, "signature does not match"), (forged, "signature does not match"),
+                         (cut, "not a sync export|signature line")):
+        with within(central.app):
+            before = digest(central.app)
+            with pytest.raises(ExportFileError, match=message):
+                import_export(bad)
+            assert digest(central.app) == before
+    # The office's queue still empties at its next online sync, with nothing duplicated.
+    with within(bbr):
+        office_sync.run_round()
+        assert office_sync.pending_count() == 0
+    assert digest(central.app)[1] == 6
+
+
+def test_issue_secret_command_prints_the_secret_last(central_app):
+    result = central_app.test_cli_runner().invoke(args=["offices", "issue-secret", "bbr"])
+    assert result.exit_code == 0
+    secret = result.output.strip().splitlines()[-1]
+    assert len(secret) == 64 and int(secret, 16) >= 0
+    again = central_app.test_cli_runner().invoke(args=["offices", "issue-secret", "BBR"])
+    assert again.output.strip().splitlines()[-1] != secret
+    missing = central_app.test_cli_runner().invoke(args=["offices", "issue-secret", "NOPE"])
+    assert missing.exit_code != 0 and "No office" in missing.output
