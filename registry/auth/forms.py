@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from registry.core.access import ALL_ROLES, ROLE_LABELS
@@ -17,7 +18,7 @@ class UserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(min=3, max=64)],
                            render_kw={"autocapitalize": "none"})
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=[(role, ROLE_LABELS[role]) for role in ALL_ROLES])
+    role = SelectField("Role", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ALL_ROLES])
     office_code = SelectField("Office", choices=[])
     active = BooleanField("Active", default=True)
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()], default=0)

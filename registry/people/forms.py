@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from registry.codes.classifications import ISCED_LEVELS
@@ -22,7 +23,8 @@ class PersonFieldsForm(FlaskForm):
                           render_kw={"autocomplete": "off", "autocapitalize": "words"})
     given_names = StringField("Given names", validators=[InputRequired("Enter the given names."), Length(max=80)],
                               render_kw={"autocomplete": "off", "autocapitalize": "words"})
-    sex = RadioField("Sex", choices=list(SEXES.items()), validators=[InputRequired("Choose female or male.")])
+    sex = RadioField("Sex", choices=[SelectChoice(k, v) for k, v in SEXES.items()],
+                     validators=[InputRequired("Choose female or male.")])
     date_of_birth = StrictDateField("Date of birth", validators=[InputRequired("Enter the date of birth.")])
     citizenship = SelectField("Citizenship", default="ZW")
     national_id = StringField("National ID number", validators=[Length(max=40)],
@@ -37,7 +39,8 @@ class PersonFieldsForm(FlaskForm):
     home_district = StringField("Home district", validators=[Length(max=80)])
     languages = MultiCheckboxField("Languages spoken")
     education_level = SelectField("Highest education completed (ISCED 2011)",
-                                  choices=[("", "—")] + [(k, f"{k} — {v}") for k, v in ISCED_LEVELS.items()])
+                                  choices=[SelectChoice("", "—")]
+                                  + [SelectChoice(k, f"{k} — {v}") for k, v in ISCED_LEVELS.items()])
     consent = BooleanField("The person consents to the processing of their data for labour migration services")
 
     def __init__(self, *args, **kwargs):

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from registry.codes.classifications import ISIC_SECTIONS
@@ -16,7 +17,8 @@ class RegistrationFieldsForm(FlaskForm):
     destination_country = SelectField("Destination country")
     destination_subdivision = SelectField("Destination province or region", validate_choice=False)
     intended_sector = SelectField("Intended industry (ISIC Rev.4)",
-                                  choices=[("", "—")] + [(k, f"{k} — {v}") for k, v in ISIC_SECTIONS.items()])
+                                  choices=[SelectChoice("", "—")]
+                                  + [SelectChoice(k, f"{k} — {v}") for k, v in ISIC_SECTIONS.items()])
     occupation_code = StringField("Occupation sought (ISCO-08)", validators=[Length(max=4)],
                                   description="Type a code or words, e.g. 9211 or farm; pick with the arrow keys.",
                                   render_kw={"data-isco-picker": "single", "autocomplete": "off"})
@@ -48,7 +50,7 @@ class EditRegistrationForm(RegistrationFieldsForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("New status", choices=list(STATUSES.items()))
+    status = SelectField("New status", choices=[SelectChoice(k, v) for k, v in STATUSES.items()])
     on = StrictDateField("Date of the change", validators=[InputRequired("Enter the date of the change.")])
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 
@@ -69,8 +71,10 @@ class FilterForm(FlaskForm):
     destination_country = SelectField("Destination", validators=[Optional()])
     occupation = StringField("Occupation (ISCO-08 code, any level)", validators=[Optional(), Length(max=4)],
                              render_kw={"data-isco-picker": "any", "autocomplete": "off"})
-    status = SelectField("Status", choices=[("", "Any")] + list(STATUSES.items()), validators=[Optional()])
-    sex = SelectField("Sex", choices=[("", "Any")] + list(SEXES.items()), validators=[Optional()])
+    status = SelectField("Status", validators=[Optional()],
+                         choices=[SelectChoice("", "Any")] + [SelectChoice(k, v) for k, v in STATUSES.items()])
+    sex = SelectField("Sex", choices=[SelectChoice("", "Any")] + [SelectChoice(k, v) for k, v in SEXES.items()],
+                      validators=[Optional()])
     office_code = StringField("Office", validators=[Optional(), Length(max=5)])
 
     def __init__(self, *args, **kwargs):

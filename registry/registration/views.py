@@ -147,7 +147,7 @@ def show(number):
     record_event("registration.viewed", registration)
     status_form = StatusForm(version=registration.version, on=date.today())
     allowed = TRANSITIONS[registration.status]
-    status_form.status.choices = [(s, label) for s, label in status_form.status.choices if s in allowed]
+    status_form.status.choices = [c for c in status_form.status.choices if c.value in allowed]
     return render_template(
         "registration/show.html", registration=registration, person=registration.person,
         occupation=occupation_title(registration.occupation_code), history=history_of(registration),
