@@ -72,7 +72,7 @@ def upgrade():
     with op.batch_alter_table('sync_seen_nonce', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_seen_nonce_seen_at'), ['seen_at'], unique=False)
 
-    op.create_table('sync_state',
+    sync_state = op.create_table('sync_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pull_cursor', sa.Integer(), nullable=False),
     sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
@@ -83,6 +83,9 @@ def upgrade():
     sa.Column('pulled_total', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_state'))
     )
+    # The office's one state row exists from the start, so two processes never race to create it.
+    op.bulk_insert(sync_state, [{"id": 1, "pull_cursor": 0, "clock_offset_seconds": 0, "pushed_total": 0,
+                                 "pulled_total": 0}])
     # ### end Alembic commands ###
 
 

@@ -149,13 +149,14 @@ def apply_push_batch(batch, office_code):
         select(InboxEntry.seq).where(InboxEntry.office_code == office_code, InboxEntry.seq.in_(seqs))
     )) if seqs else set()
     results, conflicts = [], []
+    rows = _existing_rows(checked)
     db.session.info[APPLYING_REMOTE] = True
     try:
         for change, entity, values in sorted(checked, key=lambda item: item[0].seq):
             if change.seq in seen:
                 results.append(ChangeResult(change.seq, ChangeStatus.ALREADY_APPLIED))
                 continue
-            status, detail = _apply_change(change, entity, values, office_code, conflicts)
+            status, detail = _apply_change(change, entity, values, office_code, conflicts, rows)
             db.session.add(InboxEntry(office_code=office_code, seq=change.seq, entity=change.entity,
                                       row_id=values["id"], status=status.value))
             results.append(ChangeResult(change.seq, status, detail))
@@ -169,13 +170,25 @@ def apply_push_batch(batch, office_code):
     return results
 
 
-def _apply_change(change, entity, values, office_code, conflicts):
+def _existing_rows(checked):
+    """Every row the batch touches that central already has, in one query per table."""
+    wanted = {}
+    for _, entity, values in checked:
+        wanted.setdefault(entity, set()).add(values["id"])
+    rows = {}
+    for entity, ids in wanted.items():
+        for row in db.session.scalars(select(entity.model).where(entity.model.id.in_(ids))):
+            rows[(entity.name, row.id)] = row
+    return rows
+
+
+def _apply_change(change, entity, values, office_code, conflicts, rows):
     model = entity.model
-    row = db.session.get(model, values["id"])
+    row = rows.get((entity.name, values["id"]))
     if row is None:
         row = model(**values)
         db.session.add(row)
-        db.session.flush()
+        rows[(entity.name, row.id)] = row  # a later change of the same batch finds it
         _feed(entity.name, row, office_code, change.operation.value, change.base_version)
         return ChangeStatus.APPLIED, ""
     current = {column: getattr(row, column) for column in values}
@@ -184,7 +197,6 @@ def _apply_change(change, entity, values, office_code, conflicts):
     if row.version == change.base_version:
         for column, value in values.items():
             setattr(row, column, value)
-        db.session.flush()
         _feed(entity.name, row, office_code, change.operation.value, change.base_version)
         return ChangeStatus.APPLIED, ""
     # Changed at two places since they last agreed: keep both, pick a winner deterministically.
@@ -198,7 +210,6 @@ def _apply_change(change, entity, values, office_code, conflicts):
             setattr(row, column, value)
     base = row.version if winner == "current" else change.version
     row.version, row.updated_at = new_version, utcnow()
-    db.session.flush()
     winner_office = incoming_side[1] if winner == "incoming" else current_side[1]
     _feed(entity.name, row, winner_office, "update", base)
     conflict = SyncConflict(

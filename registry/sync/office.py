@@ -21,11 +21,10 @@ PULL_BATCH = 1000
 
 
 def sync_state():
+    """The office's single state row, created by the migration."""
     state = db.session.get(SyncState, 1)
     if state is None:
-        state = SyncState(id=1, pull_cursor=0, clock_offset_seconds=0, pushed_total=0, pulled_total=0)
-        db.session.add(state)
-        db.session.flush()
+        raise SyncUnavailable("the sync_state row is missing: run `flask db upgrade`")
     return state
 
 
@@ -77,20 +76,32 @@ def apply_pulled(changes, next_cursor):
     """Store pulled rows newer than ours, and the cursor, in one transaction."""
     own_office = current_app.config["OFFICE_CODE"]
     catalogue = entities()
-    applied = 0
+    parsed = []
+    for change in changes:
+        entity = catalogue.get(change.entity)
+        if entity is None or not entity.pullable:
+            raise SyncUnavailable(f"central sent a change for {change.entity!r}, which this office does not take")
+        try:
+            parsed.append((change, entity, parse_payload(entity, change.payload)))
+        except PayloadError as exc:
+            raise SyncUnavailable(f"central sent a bad row (feed {change.seq}): {exc}") from None
+    rows = {}
+    for entity in {entity for _, entity, _ in parsed}:
+        ids = [values["id"] for _, e, values in parsed if e is entity]
+        for row in db.session.scalars(select(entity.model).where(entity.model.id.in_(ids))):
+            rows[(entity.name, row.id)] = row
+    applied, previous = 0, None
     db.session.info[APPLYING_REMOTE] = True
     try:
-        for change in changes:
-            entity = catalogue.get(change.entity)
-            if entity is None or not entity.pullable:
-                raise SyncUnavailable(f"central sent a change for {change.entity!r}, which this office does not take")
-            try:
-                values = parse_payload(entity, change.payload)
-            except PayloadError as exc:
-                raise SyncUnavailable(f"central sent a bad row (feed {change.seq}): {exc}") from None
-            row = db.session.get(entity.model, values["id"])
+        for change, entity, values in parsed:
+            if previous is not None and entity is not previous:
+                db.session.flush()  # parents before children across tables (offices before users ...)
+            previous = entity
+            row = rows.get((entity.name, values["id"]))
             if row is None:
-                db.session.add(entity.model(**values))
+                row = entity.model(**values)
+                db.session.add(row)
+                rows[(entity.name, row.id)] = row
             elif row.version < values["version"]:
                 for column, value in values.items():
                     setattr(row, column, value)
@@ -101,7 +112,7 @@ def apply_pulled(changes, next_cursor):
                 # Our own numbers coming back (say, after a restore from an old backup): never reissue them.
                 number = parse_registration_number(values["registration_number"])
                 raise_sequence_floor(own_office, number.year, number.sequence)
-            db.session.flush()
+        db.session.flush()
     finally:
         db.session.info.pop(APPLYING_REMOTE, None)
     state = sync_state()
