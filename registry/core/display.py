@@ -5,6 +5,7 @@ from flask_login import current_user
 from registry.codes.classifications import ISCED_LEVELS, ISIC_SECTIONS
 from registry.codes.geography import country_name, language_name, subdivision_name
 from registry.core.access import PERSONAL_DATA_ROLES, ROLE_LABELS
+from registry.core.types import utcnow
 from registry.offices.models import OFFICE_KINDS
 from registry.people.identifiers import display_national_id
 from registry.people.models import SEXES
@@ -20,11 +21,30 @@ def node():
     return {"role": current_app.config["REGISTRY_ROLE"], "office": current_app.config["OFFICE_CODE"]}
 
 
+def ago(moment):
+    """'3 min ago', '2 h ago', '4 days ago': how fresh the office's data is, at a glance."""
+    seconds = int((utcnow() - moment).total_seconds())
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{seconds // 60} min ago"
+    if seconds < 172800:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def sync_badge():
+    from registry.sync.office import badge
+
+    return badge()
+
+
 def sees_personal_data():
     return current_user.is_authenticated and current_user.role in PERSONAL_DATA_ROLES
 
 
-TEMPLATE_GLOBALS = {"node": node, "sees_personal_data": sees_personal_data, "ROLE_LABELS": ROLE_LABELS}
+TEMPLATE_GLOBALS = {"node": node, "sees_personal_data": sees_personal_data, "ROLE_LABELS": ROLE_LABELS,
+                    "sync_badge": sync_badge}
 TEMPLATE_FILTERS = {
     "country": _or_dash(country_name),
     "subdivision": _or_dash(subdivision_name),
@@ -37,4 +57,5 @@ TEMPLATE_FILTERS = {
     "phone": format_phone,
     "national_id": lambda person: display_national_id(person.national_id, person.national_id_country),
     "datetime": lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else "—",
+    "ago": ago,
 }

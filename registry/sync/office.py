@@ -32,6 +32,20 @@ def pending_count():
     return db.session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
 
 
+def pending_estimate():
+    """Waiting changes from the first and last sequence numbers: exact while entries leave in order, as
+    they do, and two index lookups instead of a count, for the header of every page."""
+    low, high = db.session.execute(select(func.min(OutboxEntry.seq), func.max(OutboxEntry.seq))).one()
+    return 0 if low is None else high - low + 1
+
+
+def badge():
+    """What the header of every office page shows about sync."""
+    state = db.session.get(SyncState, 1)
+    return {"last_success_at": state.last_success_at if state else None,
+            "last_error": state.last_error if state else None, "pending": pending_estimate()}
+
+
 def client_from_config(state):
     config = current_app.config
     return CentralClient(config.get("CENTRAL_URL"), config["OFFICE_CODE"], config.get("OFFICE_SECRET"),
