@@ -59,6 +59,7 @@ def _register_blueprints(app):
     from registry.auth import bp as auth_bp
     from registry.codes import bp as codes_bp
     from registry.core.health import bp as health_bp
+    from registry.matching import bp as matching_bp
     from registry.offices import bp as offices_bp
     from registry.people import bp as people_bp
     from registry.registration import bp as registration_bp
@@ -70,6 +71,7 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_ROLE"] == "central":
         app.register_blueprint(sync_api_bp)
+        app.register_blueprint(matching_bp)  # the duplicate queue sees every office's records
 
 
 def _register_errors(app):

@@ -2,8 +2,11 @@
 from registry.audit.models import AuditEvent  # noqa: F401
 from registry.auth.models import LoginThrottle, User  # noqa: F401
 from registry.codes.models import IscoGroup  # noqa: F401
+from registry.matching.models import DuplicateCandidate  # noqa: F401
 from registry.offices.models import Office  # noqa: F401
 from registry.people.models import Person  # noqa: F401
 from registry.registration.models import Registration  # noqa: F401
 from registry.registration.numbering import RegistrationSequence  # noqa: F401
-from registry.sync.models import OutboxEntry  # noqa: F401
+from registry.sync.models import (  # noqa: F401
+    InboxEntry, OfficeCredential, OfficeSyncHealth, OutboxEntry, SeenNonce, SyncConflict, SyncState,
+)

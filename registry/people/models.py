@@ -1,6 +1,7 @@
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.models import SyncMixin
@@ -40,6 +41,8 @@ class Person(SyncMixin, db.Model):
     education_level: Mapped[str | None] = mapped_column(String(1))  # ISCED 2011 level, 9 = not classified
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     consent_recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Set when head office links two records as one person: this record is the same as that one.
+    same_as_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id"))
 
     registrations = relationship("Registration", back_populates="person", order_by="Registration.registered_on.desc()")
 

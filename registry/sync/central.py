@@ -12,6 +12,7 @@ from registry.audit.services import record_event
 from registry.core.errors import DomainError
 from registry.core.types import utcnow
 from registry.extensions import db
+from registry.matching.services import detect_same_national_id
 from registry.offices.models import Office
 from registry.sync.entities import PayloadError, entities, entity_named, parse_payload
 from registry.sync.models import InboxEntry, OfficeCredential, OfficeSyncHealth, OutboxEntry, SeenNonce, SyncConflict
@@ -163,6 +164,9 @@ def apply_push_batch(batch, office_code):
         db.session.flush()
     finally:
         db.session.info.pop(APPLYING_REMOTE, None)
+    # The same person registered offline at two offices: queue the records for an administrator.
+    detect_same_national_id([values["id"] for change, entity, values in checked
+                             if entity.name == "person" and change.seq not in seen])
     for conflict in conflicts:  # central's own events, written by the normal path once remote rows are in
         record_event("sync.conflict_detected", actor=f"sync:{office_code}",
                      details={"entity": conflict.entity, "row_id": str(conflict.row_id), "winner": conflict.winner_office})
