@@ -8,7 +8,8 @@ MAX_NAME = 80
 
 def clean_name(raw, what="name"):
     """Collapse spaces and check the name looks like one; raise ValueError with the reason."""
-    text = " ".join((raw or "").split())
+    # NFC first: a keyboard may send 'e' + a combining accent, which the letters-only check would refuse.
+    text = " ".join(unicodedata.normalize("NFC", raw or "").split())
     if not text:
         raise ValueError(f"Enter the {what}.")
     if len(text) > MAX_NAME:

@@ -1,4 +1,5 @@
 """People: validate, create, change, search, and warn of likely duplicates before a second record is made."""
+import uuid
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -151,16 +152,23 @@ def person_data_from(person):
 
 
 def get_person(person_id):
+    try:
+        # A tampered form may post anything as the id; it must not reach the database as a bad UUID.
+        person_id = person_id if isinstance(person_id, uuid.UUID) else uuid.UUID(str(person_id))
+    except ValueError:
+        raise NotFound("No such person.") from None
     person = db.session.get(Person, person_id)
     if person is None or person.is_deleted:
         raise NotFound("No such person.")
     return person
 
 
-def find_by_national_id(national_id, exclude_id=None):
+def find_by_national_id(national_id, country, exclude_id=None):
+    """The person holding this national ID of this country: two countries may issue the same number."""
     if not national_id:
         return None
-    query = select(Person).where(Person.national_id == national_id, Person.deleted_at.is_(None))
+    query = select(Person).where(Person.national_id == national_id, Person.national_id_country == country,
+                                 Person.deleted_at.is_(None))
     if exclude_id:
         query = query.where(Person.id != exclude_id)
     return db.session.scalars(query.limit(1)).first()
@@ -185,7 +193,7 @@ def create_person(data, actor, override_duplicates=False, today=None):
     """Add a person after the duplicate checks. A national ID already on record always refuses; a similar
     name on the same birth date refuses unless the officer confirmed it is someone else (recorded)."""
     values = validate_person(data, today)
-    existing = find_by_national_id(values["national_id"])
+    existing = find_by_national_id(values["national_id"], values["national_id_country"])
     if existing:
         raise DuplicateNationalId(existing)
     similar = find_similar(values["surname_key"], values["given_names_key"], values["date_of_birth"])
@@ -213,7 +221,7 @@ def update_person(person, data, expected_version, actor, today=None):
         raise StaleVersion("Someone changed this person's record since you opened it. Reload it and enter your change again.")
     data.consent = True  # consent was given when the person was first recorded
     values = validate_person(data, today)
-    clash = find_by_national_id(values["national_id"], exclude_id=person.id)
+    clash = find_by_national_id(values["national_id"], values["national_id_country"], exclude_id=person.id)
     if clash:
         raise DuplicateNationalId(clash)
     before, after = {}, {}
@@ -231,6 +239,15 @@ def update_person(person, data, expected_version, actor, today=None):
 
 def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _prefix_range(column, prefix):
+    """column starts with prefix (upper-case A-Z), as a range. The bound stays a letter ('MOZ' -> 'MP', not
+    'MO['): punctuation does not sort after letters under a linguistic collation (en_US, ICU)."""
+    stem = prefix.rstrip("Z")
+    if not stem:
+        return column >= prefix
+    return (column >= prefix) & (column < stem[:-1] + chr(ord(stem[-1]) + 1))
 
 
 def search_people(text="", born=None, limit=SEARCH_LIMIT):
@@ -264,8 +281,7 @@ def search_people(text="", born=None, limit=SEARCH_LIMIT):
             for token in {tokens[0], tokens[-1]}:
                 conditions.append(Person.surname_key == token)
             if len(tokens) == 1:
-                upper = tokens[0][:-1] + chr(ord(tokens[0][-1]) + 1)
-                conditions.append((Person.surname_key >= tokens[0]) & (Person.surname_key < upper))
+                conditions.append(_prefix_range(Person.surname_key, tokens[0]))
             query = query.where(or_(*conditions))
         candidates = db.session.scalars(query.limit(limit * 4)).all()
         if tokens:

@@ -15,7 +15,9 @@ from stdnum.iso7064 import mod_37_36
 from registry.core.errors import DomainError
 from registry.extensions import db
 
-NUMBER_RE = re.compile(r"^([A-Z]{2,5})[-\s]*(\d{4})[-\s]*(\d{6,9})[-\s]*([0-9A-Z])$")
+# The parts must stay separated (by hyphens or spaces): with optional separators a hyphen mistyped as a
+# letter or digit moves a part boundary (BBR-2026-... read as office BBRH) and can pass the check.
+NUMBER_RE = re.compile(r"^([A-Z]{2,5})[-\s]+(\d{4})[-\s]+(\d{6,9})[-\s]+([0-9A-Z])$")
 EXAMPLE = "BBR-2026-000123-K"
 
 
@@ -42,7 +44,7 @@ class RegistrationNumber:
 
 
 def parse_registration_number(text):
-    """Read a typed number (case, spaces and hyphens forgiven); raise with a clear reason if it is wrong."""
+    """Read a typed number (case and spacing forgiven); raise with a clear reason if it is wrong."""
     cleaned = " ".join((text or "").upper().split())
     if not cleaned:
         raise InvalidRegistrationNumber("Enter a registration number.")

@@ -214,8 +214,9 @@ def filtered_registrations(filters):
         if len(code) == 4:
             query = query.where(Registration.occupation_code == code)
         else:
-            upper = code[:-1] + chr(ord(code[-1]) + 1)
-            query = query.where(Registration.occupation_code >= code, Registration.occupation_code < upper)
+            # Stored codes are 4-digit unit groups, so a prefix is a range of 4-digit strings; unlike an upper
+            # bound such as '9:', that orders the same under every collation (en_US, ICU, C).
+            query = query.where(Registration.occupation_code.between(code.ljust(4, "0"), code.ljust(4, "9")))
     if filters.status:
         query = query.where(Registration.status == filters.status)
     if filters.sex:
