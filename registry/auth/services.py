@@ -1,4 +1,5 @@
 """Authentication and user management. Services add and flush; the caller commits."""
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,8 +18,9 @@ from registry.offices.models import Office
 
 MIN_PASSWORD = 10
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-# Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone's")
+# Checked against when the username is unknown, so a wrong name costs as long as a wrong password:
+# hashed with the configured method, one per method, since the methods differ widely in cost.
+_DUMMY_HASHES = {}
 
 
 class LoginFailed(DomainError):
@@ -27,6 +29,13 @@ class LoginFailed(DomainError):
 
 def _hash(password):
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _dummy_hash():
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not a password of anyone's", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def check_password_policy(password, username=""):
@@ -46,17 +55,17 @@ def authenticate(username, password):
     now = utcnow()
     throttle = db.session.get(LoginThrottle, name) if name else None
     if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(f"Too many failed attempts: this account is locked for about {minutes} more minute(s), "
-                          "or until an administrator unlocks it.")
+        raise _locked(throttle, now)
     user = db.session.scalar(select(User).where(User.username == name)) if name else None
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user and valid and user.is_active:
         if throttle:
             db.session.delete(throttle)
         record_event("user.logged_in", user, actor=user)
         return user
-    _count_failure(name or "(empty)", now)
+    throttle = _count_failure(name or "(empty)", now)
+    if throttle.locked_until and throttle.locked_until > now:
+        raise _locked(throttle, now)  # this failure was the last one allowed: say so now, not on the next try
     if user and valid:
         raise LoginFailed("This account is disabled. Ask an administrator.")
     raise LoginFailed("Wrong username or password.")
@@ -75,6 +84,13 @@ def _count_failure(name, now):
         throttle.failures = 0
         record_event("user.locked_out", details={"username": name, "after_failures": limit})
     db.session.flush()
+    return throttle
+
+
+def _locked(throttle, now):
+    minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
+    return LoginFailed(f"Too many failed attempts: this account is locked for about {minutes} more minute(s), "
+                       "or until an administrator unlocks it.")
 
 
 def is_locked(username):

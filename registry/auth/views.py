@@ -152,7 +152,9 @@ def own_password():
         except DomainError as exc:
             show_errors(form, exc)
         else:
-            login_user(current_user)  # the epoch moved on: keep this session, end the others
+            # The epoch moved on: keep this session, end the others. login_user needs the user itself: given
+            # the current_user proxy it would store the proxy, which then resolves to itself for ever.
+            login_user(current_user._get_current_object())
             flash("Your password is changed.", "info")
             return redirect(url_for("auth.home"))
     return render_template("auth/password.html", form=form, user=current_user)

@@ -15,6 +15,7 @@ from registry.extensions import db
 ISCO_VERSION = "ISCO-08 (International Labour Organization), English titles"
 PACKAGED_FILE = Path(__file__).parent / "data" / "isco08.csv"
 CODE_RE = re.compile(r"^[0-9]{1,4}$")
+TITLE_MAX = IscoGroup.title.type.length
 
 # Header names by layout: ours, ESCO's CSV export, and the ILO's structure spreadsheet.
 CODE_HEADERS = ("code", "isco 08 code", "isco-08 code", "isco08 code", "unit")
@@ -64,8 +65,9 @@ def _csv_rows(path):
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise IscoImportError([f"{path.name}: not UTF-8 text; save the CSV as UTF-8"]) from None
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise IscoImportError([f"{path.name} line {line}: not UTF-8 text; save the CSV as UTF-8"]) from None
     # Line numbers count physical lines, since quoted fields may span several (ESCO's descriptions do).
     reader = csv.reader(io.StringIO(text, newline=""))
     for row in reader:
@@ -109,7 +111,7 @@ def _parse_rows(rows, name):
             f"{name} line {header_line}: no code or title column found; expected headers such as "
             "'code' and 'title' (or ESCO's 'code' and 'preferredLabel', or the ILO's 'ISCO 08 Code' and 'Title EN')"
         ])
-    entries = {}
+    entries, lines = {}, {}
     for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
@@ -125,13 +127,17 @@ def _parse_rows(rows, name):
         if not title:
             problems.append(f"{name} line {line}: code {code} has no title")
             continue
+        if len(title) > TITLE_MAX:
+            problems.append(f"{name} line {line}: the title of code {code} is longer than {TITLE_MAX} characters")
+            continue
         if code in entries:
             problems.append(f"{name} line {line}: code {code} appears twice")
             continue
         entries[code] = IscoEntry(code, title)
+        lines[code] = line
     for code in entries:
         if len(code) > 1 and code[:-1] not in entries:
-            problems.append(f"{name}: code {code} has no parent group {code[:-1]} in the file")
+            problems.append(f"{name} line {lines[code]}: code {code} has no parent group {code[:-1]} in the file")
     if not entries and not problems:
         problems.append(f"{name}: no ISCO-08 groups found")
     majors = [code for code in entries if len(code) == 1]
