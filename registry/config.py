@@ -19,12 +19,13 @@ ENV_KEYS = (
     "CENTRAL_URL",
     "OFFICE_SECRET",
     "SYNC_INTERVAL_SECONDS",
+    "SYNC_BATCH_SIZE",
     "DEFAULT_DESTINATION",
     "NATIONAL_ID_PATTERNS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_MINUTES",
 )
-INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS"}
+INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS", "SYNC_BATCH_SIZE"}
 
 ROLES = ("office", "central")
 ENVIRONMENTS = ("production", "demo", "test")
@@ -44,6 +45,8 @@ DEFAULTS = {
     "OFFICE_SECRET": None,
     # An office syncs on its own this often while it serves pages (0 turns it off).
     "SYNC_INTERVAL_SECONDS": 300,
+    # Changes per push or pull request (at most 1,000); smaller suits a slow, flaky link.
+    "SYNC_BATCH_SIZE": 500,
     # Most registrations at a Zimbabwean border post are for South Africa; each office may change it.
     "DEFAULT_DESTINATION": "ZA",
     # Extra or replacement national ID shapes, as JSON: {"LS": "^[0-9]{12}$"} (see docs/configuration.md).
@@ -73,7 +76,12 @@ def load_config(app, overrides=None):
     for key in ENV_KEYS:
         if key in os.environ:
             value = os.environ[key]
-            app.config[key] = int(value) if key in INT_KEYS else value
+            if key in INT_KEYS:
+                try:
+                    value = int(value)
+                except ValueError:
+                    raise ConfigError(f"{key} must be a whole number, not {value!r}") from None
+            app.config[key] = value
     if overrides:
         app.config.update(overrides)
     _finish(app)

@@ -112,12 +112,14 @@ class DemoGenerator:
         return people, registrations
 
 
-def _outbox_rows(entity, rows):
+def _outbox_rows(model, rows):
+    """The entries the flush hook would write: every column of the table, absent ones as null."""
     now = utcnow()
+    columns = [column.name for column in model.__table__.columns]
     return [{
-        "entity": entity, "row_id": row["id"], "operation": "insert", "version": 1, "base_version": 0,
+        "entity": model.__tablename__, "row_id": row["id"], "operation": "insert", "version": 1, "base_version": 0,
         "office_code": row["origin_office"], "created_at": now,
-        "payload": {key: to_json_value(value) for key, value in row.items()},
+        "payload": {name: to_json_value(row.get(name)) for name in columns},
     } for row in rows]
 
 
@@ -136,7 +138,7 @@ def load_demo(total, offices, seed=2026, today=None, progress=None):
         if people:
             db.session.execute(insert(Person), people)
         db.session.execute(insert(Registration), registrations)
-        db.session.execute(insert(OutboxEntry), _outbox_rows("person", people) + _outbox_rows("registration", registrations))
+        db.session.execute(insert(OutboxEntry), _outbox_rows(Person, people) + _outbox_rows(Registration, registrations))
         for (office, year), last in generator.sequences.items():
             raise_sequence_floor(office, year, last)
         db.session.commit()

@@ -172,8 +172,10 @@ def _round(client):
     db.session.commit()
     try:
         client = client or client_from_config(state)
-        pushed = push_pending(client)
-        pulled = pull_all(client)
+        # Smaller batches suit a slow or flaky link: each one that gets through is kept.
+        size = current_app.config.get("SYNC_BATCH_SIZE") or PUSH_BATCH
+        pushed = push_pending(client, batch_size=size)
+        pulled = pull_all(client, batch_size=max(size, 1))
     except SyncUnavailable as exc:
         db.session.rollback()
         _remember(error=str(exc), client=client)

@@ -41,7 +41,8 @@ def free_port():
 def node_env(**config):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("REGISTRY_", "OFFICE_"))}
     env.update({key: str(value) for key, value in TEST_CONFIG.items()})
-    env.update({"SYNC_INTERVAL_SECONDS": "0", "PYTHONUNBUFFERED": "1"})
+    # Small batches: many commits per round, so a kill lands between two of them, not after the last.
+    env.update({"SYNC_INTERVAL_SECONDS": "0", "SYNC_BATCH_SIZE": "100", "PYTHONUNBUFFERED": "1"})
     env.update({key: str(value) for key, value in config.items()})
     return env
 
@@ -123,6 +124,7 @@ def test_kills_reorders_and_duplicates_lose_nothing(network):
                     if progressed():
                         break
                 time.sleep(0.01)
+            assert process.poll() in (None, 0), f"the sync process failed by itself (exit {process.returncode})"
             time.sleep(extra)
         finally:
             process.send_signal(signal.SIGKILL)
@@ -175,3 +177,4 @@ def test_kills_reorders_and_duplicates_lose_nothing(network):
         assert digest(app) == central_digest, f"{code} differs from central"
         with within(app):
             assert office_sync.pending_count() == 0
+
