@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.audit.services import record_event
 from registry.auth.models import LoginThrottle, User
-from registry.core.access import ALL_ROLES
+from registry.core.access import ALL_ROLES, refuse_if_managed_centrally
 from registry.core.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from registry.core.types import utcnow
 from registry.extensions import db
@@ -158,6 +158,7 @@ def list_users():
 
 
 def create_user(data, password, actor=None):
+    refuse_if_managed_centrally()
     username = _validated(data, password)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise ValidationFailed({"username": [f"The username {username} is taken."]})
@@ -170,6 +171,7 @@ def create_user(data, password, actor=None):
 
 
 def update_user(user, data, expected_version, actor=None):
+    refuse_if_managed_centrally()
     if user.version != expected_version:
         raise StaleVersion("Someone changed this user since you opened the form. Reload it and try again.")
     username = _validated(data, check_password=False)
@@ -189,6 +191,7 @@ def update_user(user, data, expected_version, actor=None):
 
 
 def set_password(user, password, actor=None):
+    refuse_if_managed_centrally()
     problems = check_password_policy(password, user.username)
     if problems:
         raise ValidationFailed({"password": problems})

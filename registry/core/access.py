@@ -7,6 +7,8 @@ is refused to everyone, so a forgotten decorator fails closed (docs/access.md ha
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from registry.core.errors import DomainError
+
 OFFICER, SUPERVISOR, STATISTICIAN, ADMIN = "officer", "supervisor", "statistician", "admin"
 ALL_ROLES = (OFFICER, SUPERVISOR, STATISTICIAN, ADMIN)
 # Roles that may see personal data of migrants. Statisticians never do.
@@ -56,6 +58,15 @@ def check_access():
     if not allowed or current_user.role not in allowed:
         abort(403)
     return None
+
+
+def refuse_if_managed_centrally():
+    """Users and offices belong to head office once an office syncs: changed here, they would be
+    overwritten by head office's versions at the next sync, so an office that syncs refuses to change them."""
+    config = current_app.config
+    if config["REGISTRY_ROLE"] == "office" and config.get("CENTRAL_URL") and config.get("OFFICE_SECRET"):
+        raise DomainError("Users and offices are managed at head office; changes made there reach this office "
+                          "at its next sync.")
 
 
 def can_change_office_records(user, office_code):

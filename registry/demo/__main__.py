@@ -1,8 +1,9 @@
-"""The one-command demo: central (HQ) and one office (BBR) on SQLite, with demo data, served locally.
+"""The one-command demo: central (HQ) and the Beitbridge office (BBR) on SQLite, with demo data, served
+locally, the office syncing with central as a real office would.
 
     python -m registry.demo [--registrations N] [--office-port 5000] [--central-port 5001]
 
-Databases live in instance/demo/; a second run reuses them and only prints fresh logins.
+Databases live in instance/demo/; a second run reuses them, issues new logins and a new office secret.
 """
 import argparse
 import sys
@@ -14,31 +15,57 @@ from sqlalchemy import func, select
 from registry import create_app
 from registry.config import PROJECT_ROOT
 from registry.core.db import command_transaction
-from registry.demo.cli import ensure_demo_offices, reset_demo_logins
+from registry.demo.cli import DEMO_OFFICE, ensure_demo_offices, reset_demo_logins
+from registry.demo.data import DEMO_OFFICES
 from registry.demo.generator import load_demo
 from registry.extensions import db
 from registry.registration.models import Registration
+from registry.sync.central import issue_secret
+from registry.sync.office import run_round
 
-NODES = (("central", "HQ"), ("office", "BBR"))
+FOLDER = PROJECT_ROOT / "instance" / "demo"
 
 
-def prepare(role, office, registrations):
-    folder = PROJECT_ROOT / "instance" / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
-    app = create_app({
-        "REGISTRY_ENV": "demo", "REGISTRY_ROLE": role, "OFFICE_CODE": office,
-        "DATABASE_URL": f"sqlite:///{folder / f'{role}-{office.lower()}.db'}",
-    })
+def _app(role, office, **config):
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    return create_app({"REGISTRY_ENV": "demo", "REGISTRY_ROLE": role, "OFFICE_CODE": office,
+                       "DATABASE_URL": f"sqlite:///{FOLDER / f'{role}-{office.lower()}.db'}", **config})
+
+
+def _empty(office=None):
+    query = select(func.count()).select_from(Registration)
+    if office:
+        query = query.where(Registration.office_code == office)
+    return not db.session.scalar(query)
+
+
+def prepare_central(registrations):
+    """Central with every office, every demo user, other offices' registrations, and a secret for BBR."""
+    app = _app("central", "HQ")
     with app.app_context():
         upgrade()
         with command_transaction():
             ensure_demo_offices()
             logins = reset_demo_logins()
-        if not db.session.scalar(select(func.count()).select_from(Registration)):
-            offices = [office] if role == "office" else ["BBR", "CHR", "MSV", "HRE", "PLM"]
-            print(f"  loading {registrations:,} demo registrations into {role} ({office}) ...", flush=True)
-            load_demo(registrations, offices)
-    return app, logins
+            secret = issue_secret(DEMO_OFFICE)
+        if _empty():
+            others = [code for code, *_ in DEMO_OFFICES if code not in ("HQ", DEMO_OFFICE)]
+            print(f"  loading {registrations:,} registrations of {', '.join(others)} into central ...", flush=True)
+            load_demo(registrations, others)
+    return app, logins, secret
+
+
+def prepare_office(central_url, secret, registrations):
+    """The office gets offices and users from central by sync, registers its own people, and sends them."""
+    app = _app("office", DEMO_OFFICE, CENTRAL_URL=central_url, OFFICE_SECRET=secret, SYNC_INTERVAL_SECONDS=60)
+    with app.app_context():
+        upgrade()
+        run_round()
+        if _empty(DEMO_OFFICE):
+            print(f"  loading {registrations:,} registrations into office {DEMO_OFFICE} and syncing them ...", flush=True)
+            load_demo(registrations, [DEMO_OFFICE], seed=7)
+            run_round()
+    return app
 
 
 def main(argv=None):
@@ -46,38 +73,37 @@ def main(argv=None):
     parser.add_argument("--registrations", type=int, default=2000, help="demo registrations per node (default 2000)")
     parser.add_argument("--office-port", type=int, default=5000)
     parser.add_argument("--central-port", type=int, default=5001)
-    parser.add_argument("--prepare-only", action="store_true", help="set up the databases and exit")
+    parser.add_argument("--prepare-only", action="store_true", help="set up both databases, sync once, and exit")
     args = parser.parse_args(argv)
     if not 1 <= args.registrations <= 1_000_000:
         parser.error("--registrations must be between 1 and 1,000,000")
 
-    print("Preparing the demo (central HQ and office BBR, SQLite) ...", flush=True)
-    central, central_logins = prepare("central", "HQ", args.registrations)
-    office, office_logins = prepare("office", "BBR", args.registrations)
-    if args.prepare_only:
-        return 0
-
     from waitress import create_server
 
-    servers = [
-        create_server(office, host="127.0.0.1", port=args.office_port, threads=8),
-        create_server(central, host="127.0.0.1", port=args.central_port, threads=8),
-    ]
-    for server in servers:
-        threading.Thread(target=server.run, daemon=True).start()
+    print("Preparing the demo: central (HQ) and office BBR on SQLite ...", flush=True)
+    central, logins, secret = prepare_central(args.registrations)
+    central_server = create_server(central, host="127.0.0.1", port=args.central_port, threads=8)
+    threading.Thread(target=central_server.run, daemon=True).start()
+    central_url = f"http://127.0.0.1:{args.central_port}"
+    office = prepare_office(central_url, secret, args.registrations)
+    if args.prepare_only:
+        central_server.close()
+        return 0
+    office_server = create_server(office, host="127.0.0.1", port=args.office_port, threads=8)
+    threading.Thread(target=office_server.run, daemon=True).start()
 
     print()
-    print(f"  Office BBR (Beitbridge):  http://127.0.0.1:{args.office_port}/")
-    for username, role, password in office_logins:
-        print(f"      {role:<13} user {username:<18} password {password}")
-    print(f"  Central (head office):    http://127.0.0.1:{args.central_port}/")
-    for username, role, password in central_logins:
-        print(f"      {role:<13} user {username:<18} password {password}")
+    print(f"  Office BBR (Beitbridge):  http://127.0.0.1:{args.office_port}/   (syncs with central every minute)")
+    print(f"  Central (head office):    {central_url}/")
+    print()
+    print("  Logins (each works at both addresses; the office learns them from central by sync):")
+    for username, role, password in logins:
+        print(f"      {role:<13} user {username:<16} password {password}")
     print("\n  Passwords change at every start. Press Ctrl+C to stop.", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
-        for server in servers:
+        for server in (office_server, central_server):
             server.close()
         print("\nStopped.")
     return 0

@@ -18,15 +18,20 @@ demo_cli = AppGroup("demo", help="Demo offices, users and synthetic data.")
 MAX_REGISTRATIONS = 1_000_000
 
 
+DEMO_OFFICE = "BBR"  # the office node the one-command demo runs beside central
+
+
 def demo_users():
-    """(username, role, office) for the demo: this node's officer and supervisor, head office's others."""
+    """(username, role, office) for the demo. Central holds everyone, the Beitbridge officers included, and
+    offices get them by sync; a stand-alone office makes its own officer and supervisor."""
+    head_office = [("statistician", "statistician", "HQ"), ("admin", "admin", "HQ")]
+    if current_app.config["REGISTRY_ROLE"] == "central":
+        office = DEMO_OFFICE.lower()
+        return [(f"officer.{office}", "officer", DEMO_OFFICE), (f"supervisor.{office}", "supervisor", DEMO_OFFICE),
+                ("officer.hq", "officer", "HQ")] + head_office
     office = current_app.config["OFFICE_CODE"]
-    users = [("statistician", "statistician", "HQ"), ("admin", "admin", "HQ")]
-    if office != "HQ":
-        users = [(f"officer.{office.lower()}", "officer", office), (f"supervisor.{office.lower()}", "supervisor", office)] + users
-    else:
-        users = [("officer.hq", "officer", "HQ")] + users
-    return users
+    return [(f"officer.{office.lower()}", "officer", office),
+            (f"supervisor.{office.lower()}", "supervisor", office)] + head_office
 
 
 def ensure_demo_offices():

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from registry.audit.services import record_event
 from registry.codes.geography import is_country, is_subdivision_of
 from registry.config import OFFICE_CODE_RE
+from registry.core.access import refuse_if_managed_centrally
 from registry.core.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from registry.core.ids import stable_id
 from registry.extensions import db
@@ -68,6 +69,7 @@ def list_offices(include_inactive=True):
 
 def create_office(data, actor=None):
     """Add an office; its code is fixed for ever (it is part of every registration number)."""
+    refuse_if_managed_centrally()
     code, phone = _validated(data)
     if db.session.scalar(select(Office.id).where(Office.code == code)):
         raise ValidationFailed({"code": [f"Office {code} already exists."]})
@@ -83,6 +85,7 @@ def create_office(data, actor=None):
 
 
 def update_office(office, data, expected_version, actor=None):
+    refuse_if_managed_centrally()
     if office.version != expected_version:
         raise StaleVersion("Someone changed this office since you opened it. Reload and try again.")
     code, phone = _validated(data)

@@ -6,6 +6,7 @@ next round resends what was not acknowledged and re-pulls what was not stored.
 """
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from registry.core.types import utcnow
 from registry.extensions import db
@@ -148,8 +149,13 @@ def pull_all(client, batch_size=PULL_BATCH):
         next_cursor = answer.get("next_after")
         if not isinstance(next_cursor, int) or next_cursor < cursor:
             raise SyncUnavailable("central's feed answer has no valid next_after")
-        applied += apply_pulled(changes, next_cursor)
-        db.session.commit()
+        try:
+            applied += apply_pulled(changes, next_cursor)
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            # e.g. a user created locally before this office synced, under a name head office also uses
+            raise SyncUnavailable(f"a pulled row clashes with a record made here: {exc.orig}"[:400]) from None
         if not answer.get("more"):
             return applied
 

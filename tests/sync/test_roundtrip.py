@@ -291,3 +291,31 @@ def test_issue_secret_command_prints_the_secret_last(central_app):
     assert again.output.strip().splitlines()[-1] != secret
     missing = central_app.test_cli_runner().invoke(args=["offices", "issue-secret", "NOPE"])
     assert missing.exit_code != 0 and "No office" in missing.output
+
+
+def test_an_office_that_syncs_leaves_users_and_offices_to_head_office(central, make_office, login):
+    from registry.auth.services import UserData, create_user
+    from registry.core.errors import DomainError
+    from registry.offices.services import OfficeData, create_office
+
+    bbr = make_office("BBR")
+    with within(bbr):
+        with pytest.raises(DomainError, match="managed at head office"):
+            create_user(UserData("new.officer", "New Officer", "officer", "BBR"), "a long enough pass")
+        with pytest.raises(DomainError, match="managed at head office"):
+            create_office(OfficeData("NEW", "New office", "border_post", "ZW"))
+    client = bbr.test_client()
+    login(client, "admin")
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    from tests.conftest import extract_csrf
+
+    response = client.post("/admin/users/new", data={
+        "csrf_token": extract_csrf(page), "username": "new.officer", "full_name": "New Officer", "role": "officer",
+        "office_code": "BBR", "password": "a long enough pass", "confirm": "a long enough pass", "version": "0"})
+    assert "managed at head office" in response.get_data(as_text=True)
+    # Head office creates the user; it reaches the office at its next sync and can log in there.
+    with central.app.app_context(), command_transaction():
+        create_user(UserData("new.officer", "New Officer", "officer", "BBR"), "a long enough pass")
+    with within(bbr):
+        office_sync.run_round()
+    login(bbr.test_client(), "new.officer", "a long enough pass")
