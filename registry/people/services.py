@@ -1,6 +1,6 @@
 """People: validate, create, change, search, and warn of likely duplicates before a second record is made."""
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
 from rapidfuzz import fuzz
@@ -219,7 +219,7 @@ def update_person(person, data, expected_version, actor, today=None):
         raise Forbidden(f"This person was registered at {person.origin_office}; only that office can change the record.")
     if person.version != expected_version:
         raise StaleVersion("Someone changed this person's record since you opened it. Reload it and enter your change again.")
-    data.consent = True  # consent was given when the person was first recorded
+    data = replace(data, consent=True)  # consent was given when the person was first recorded
     values = validate_person(data, today)
     clash = find_by_national_id(values["national_id"], values["national_id_country"], exclude_id=person.id)
     if clash:

@@ -14,7 +14,7 @@ from registry.core.access import ADMIN, can_change_office_records
 from registry.core.errors import DomainError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from registry.extensions import db
 from registry.people.models import Person
-from registry.people.services import create_person
+from registry.people.services import MAX_AGE, MIN_AGE, age_on, create_person
 from registry.registration.models import STATUSES, TRANSITIONS, Registration
 from registry.registration.numbering import next_registration_number, parse_registration_number
 
@@ -111,6 +111,11 @@ def register(actor, registration_data, person=None, person_data=None, override_d
         person = create_person(person_data, actor, override_duplicates=override_duplicates, today=today)
     elif person.is_deleted:
         raise NotFound("That person's record was removed.")
+    else:
+        age = age_on(person.date_of_birth, today)
+        if not MIN_AGE <= age <= MAX_AGE:
+            raise ValidationFailed({"date_of_birth": [
+                f"{person.full_name} is {age} today: registration is for people aged {MIN_AGE} to {MAX_AGE}."]})
     number = next_registration_number(office, today.year)
     registration = Registration(
         registration_number=str(number), person_id=person.id, office_code=office, registered_on=today,

@@ -36,7 +36,7 @@ def test_summary_shows_counts_and_no_names(app, login, records):
         client = app.test_client()
         login(client, username)
         page = pages[username] = client.get("/registrations/summary").get_data(as_text=True)
-        assert "2 registrations in this database" in page, username
+        assert "2 registrations made at BBR" in page, username
         for personal in ("Zvobgo", "ZVOBGO", "Rufaro", "Nyathi", "Sibusiso", "987654", number, other):
             assert personal not in page, (username, personal)
         assert "South Africa" in page  # the destination, counted

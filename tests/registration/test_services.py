@@ -275,3 +275,19 @@ def test_filters_select_the_right_registrations(ctx, officer):
     with pytest.raises(ValidationFailed) as caught:
         found(registered_from=date(2026, 3, 1), registered_to=date(2026, 2, 1))
     assert caught.value.errors == {"registered_to": ["The end of the date range is before its start."]}
+
+
+def test_an_existing_person_past_the_age_limit_cannot_register_again(ctx, officer):
+    from datetime import date
+
+    from registry.core.errors import ValidationFailed
+    from registry.registration.models import Registration
+    from registry.registration.services import register
+    from tests.support.factories import create_registration, registration_data
+
+    first = create_registration(actor=officer, date_of_birth=date(1950, 1, 10), today=date(2026, 1, 1))
+    person = first.person
+    before = db.session.query(Registration).count()
+    with pytest.raises(ValidationFailed, match="81 today"):
+        register(officer, registration_data(), person=person, today=date(2031, 6, 1))
+    assert db.session.query(Registration).count() == before
