@@ -7,7 +7,6 @@ a skip of that kind is an error.
 """
 import os
 import shutil
-import uuid
 
 import pytest
 from flask_migrate import upgrade
@@ -18,7 +17,7 @@ from registry.core.db import command_transaction
 from registry.extensions import db
 from registry.offices.services import OfficeData, create_office
 from tests.support.factories import PASSWORD, USERS, make_user
-from tests.support.postgres import PostgresUnavailable, TemporaryPostgres
+from tests.support.postgres import PostgresUnavailable, TemporaryPostgres, scratch_database
 
 IN_CI = os.environ.get("CI") == "true"
 BACKENDS = ("sqlite", "postgresql")
@@ -119,14 +118,8 @@ def database_url(backend, request, tmp_path):
     template = request.getfixturevalue("postgres_template")
     if isinstance(template, PostgresUnavailable):
         skip_or_fail(f"PostgreSQL unavailable: {template}")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    engine = create_engine(template, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE registry_template"))
-    yield template.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    engine.dispose()
+    with scratch_database(template, "t", template="registry_template") as url:
+        yield url
 
 
 @pytest.fixture

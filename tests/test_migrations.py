@@ -14,7 +14,7 @@ from registry.codes.isco import isco_row_id, read_packaged
 from registry.codes.models import IscoGroup
 from registry.extensions import db
 from tests.conftest import BACKENDS, _postgres_admin_url, make_app, skip_or_fail
-from tests.support.postgres import PostgresUnavailable
+from tests.support.postgres import PostgresUnavailable, scratch_database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -27,14 +27,8 @@ def empty_database_url(request, tmp_path):
     if isinstance(server, PostgresUnavailable):
         skip_or_fail(f"PostgreSQL unavailable: {server}")
     admin_url = _postgres_admin_url(server)
-    name = f"m_{uuid.uuid4().hex[:16]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield admin_url.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    engine.dispose()
+    with scratch_database(admin_url, "m") as url:
+        yield url
 
 
 @pytest.fixture

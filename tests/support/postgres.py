@@ -11,7 +11,11 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 
 class PostgresUnavailable(RuntimeError):
@@ -91,3 +95,18 @@ class TemporaryPostgres:
         except (subprocess.CalledProcessError, FileNotFoundError):
             pass
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def scratch_database(admin_url, prefix, template=None):
+    """A new database on the server of `admin_url` (copied from `template` if given), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        engine.dispose()
