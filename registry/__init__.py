@@ -76,9 +76,12 @@ def _register_blueprints(app):
 
 def _register_errors(app):
     def page(status, title, message):
+        code = title.lower().replace(" ", "_")
+
         def handler(error):
             if request.path.startswith(("/api/", "/codes/")):
-                return {"error": {"status": status, "title": title, "message": message}}, status
+                # The same shape as the sync API's own errors (docs/sync.md).
+                return {"error": {"status": status, "code": code, "message": message}}, status
             return render_template("error.html", status=status, title=title, message=message), status
 
         return handler

@@ -11,7 +11,7 @@ from registry.core.access import office_signed
 from registry.extensions import csrf
 from registry.sync import central
 from registry.sync.central import SyncRefused
-from registry.sync.wire import MAX_BODY_BYTES, PushBatch, WireError
+from registry.sync.wire import MAX_BODY_BYTES, MAX_SEQ, PushBatch, WireError
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 csrf.exempt(bp)
@@ -37,9 +37,14 @@ def _body():
     if len(raw) > MAX_BODY_BYTES:
         raise SyncRefused(413, "too_large", f"the body is over {MAX_BODY_BYTES // (1024 * 1024)} MiB; send smaller batches")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(raw, parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to read
         raise SyncRefused(400, "malformed_json", "the body is not valid JSON") from None
+
+
+def _not_json(constant):
+    # Python reads NaN and Infinity, which JSON (RFC 8259) does not have and PostgreSQL's json type refuses.
+    raise ValueError(f"{constant} is not JSON")
 
 
 @bp.post("/push")
@@ -64,8 +69,8 @@ def pull():
         limit = int(request.args.get("limit", str(central.PULL_LIMIT_DEFAULT)))
     except ValueError:
         raise SyncRefused(400, "bad_query", "'after' and 'limit' must be whole numbers", office=office) from None
-    if after < 0 or limit < 1:
-        raise SyncRefused(400, "bad_query", "'after' must be 0 or more and 'limit' at least 1", office=office)
+    if not 0 <= after <= MAX_SEQ or limit < 1:  # a cursor past any feed number would overflow the query
+        raise SyncRefused(400, "bad_query", f"'after' must be 0 to {MAX_SEQ} and 'limit' at least 1", office=office)
     changes, next_after, more = central.changes_after(after, limit, office)
     return jsonify({"changes": [c.to_json() for c in changes], "next_after": next_after, "more": more,
                     "server_time": int(time.time())})

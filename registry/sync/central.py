@@ -7,8 +7,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from registry.audit.services import record_event
+from registry.config import OFFICE_CODE_RE
 from registry.core.errors import DomainError
 from registry.core.types import utcnow
 from registry.extensions import db
@@ -63,6 +65,8 @@ def authenticate(method, path, headers, body, now=None):
     if not office_code or not timestamp or not nonce or not given:
         raise SyncRefused(401, "unsigned", "the request is not signed: X-Registry-Office, -Timestamp, -Nonce "
                                            "and -Signature headers are required")
+    if not OFFICE_CODE_RE.fullmatch(office_code):  # before any query: PostgreSQL refuses text holding NUL
+        raise SyncRefused(401, "unknown_office", f"office {office_code!r} is unknown here or has no secret")
     credential = db.session.get(OfficeCredential, office_code)
     office = db.session.scalar(select(Office).where(Office.code == office_code))
     if credential is None or office is None or not office.active or office.is_deleted:
@@ -75,11 +79,11 @@ def authenticate(method, path, headers, body, now=None):
     if not signature_matches(credential.secret, method, path, stamp, nonce, body, given):
         raise SyncRefused(401, "bad_signature", "the signature does not match: wrong or rotated secret, or the "
                                                 "request was altered", office=office_code)
-    if abs(now - stamp) > REPLAY_WINDOW_SECONDS:
-        raise SyncRefused(401, "stale_timestamp", f"the request's time is {int(stamp - now):+d} s from central's; "
+    if abs(stamp - int(now)) > REPLAY_WINDOW_SECONDS:  # whole numbers: a huge stamp does not fit a float
+        raise SyncRefused(401, "stale_timestamp", f"the request's time is {stamp - int(now):+d} s from central's; "
                                                   f"the window is {REPLAY_WINDOW_SECONDS} s",
                           office=office_code, server_time=int(now))
-    if len(nonce) > 64 or db.session.get(SeenNonce, nonce) is not None:
+    if len(nonce) > 64 or "\x00" in nonce or db.session.get(SeenNonce, nonce) is not None:  # NUL: as above
         raise SyncRefused(401, "replayed", "this request was already received (replayed nonce)", office=office_code)
     cutoff = datetime.fromtimestamp(now - 2 * REPLAY_WINDOW_SECONDS, timezone.utc)
     db.session.execute(delete(SeenNonce).where(SeenNonce.seen_at < cutoff))
@@ -162,6 +166,10 @@ def apply_push_batch(batch, office_code):
                                       row_id=values["id"], status=status.value))
             results.append(ChangeResult(change.seq, status, detail))
         db.session.flush()
+    except IntegrityError as exc:  # a row names a person or office central does not hold, or a taken number
+        reason = str(exc.orig).splitlines()[0]
+        raise SyncRefused(422, "invalid_change", f"the batch does not fit central's records: {reason}",
+                          office=office_code) from None
     finally:
         db.session.info.pop(APPLYING_REMOTE, None)
     # The same person registered offline at two offices: queue the records for an administrator.

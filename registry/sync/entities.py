@@ -6,9 +6,9 @@ is written.
 """
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Date, Integer, String, Uuid, inspect
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Uuid, inspect
 
 from registry.core.types import UTCDateTime
 
@@ -90,6 +90,10 @@ def _parse(column, value):
             _wrong(name, "an ISO 8601 timestamp")
         if parsed.tzinfo is None:
             _wrong(name, "a timestamp with a UTC offset")
+        try:
+            parsed.astimezone(timezone.utc)  # stored in UTC, which can fall outside years 1 to 9999
+        except OverflowError:
+            _wrong(name, "a timestamp between the years 1 and 9999 in UTC")
         return parsed
     if isinstance(kind, Date):
         try:
@@ -99,16 +103,33 @@ def _parse(column, value):
     if isinstance(kind, Boolean):
         return value if isinstance(value, bool) else _wrong(name, "true or false")
     if isinstance(kind, Integer):
-        return value if isinstance(value, int) and not isinstance(value, bool) else _wrong(name, "an integer")
+        if not isinstance(value, int) or isinstance(value, bool):
+            _wrong(name, "an integer")
+        bound = 2**63 if isinstance(kind, BigInteger) else 2**31  # what the column holds on PostgreSQL
+        if not -bound <= value < bound:
+            raise PayloadError(f"column {name!r} is out of range")
+        return value
     if isinstance(kind, String):
         if not isinstance(value, str):
             _wrong(name, "a string")
+        if not _storable(value):
+            raise PayloadError(f"column {name!r} holds a NUL or an unpaired surrogate, which no database stores")
         if kind.length and len(value) > kind.length:
             raise PayloadError(f"column {name!r} is longer than {kind.length} characters")
         return value
     if isinstance(kind, JSON):
         return value if isinstance(value, (list, dict)) else _wrong(name, "a JSON list or object")
     raise PayloadError(f"column {name!r} has a type that cannot travel")  # a new column type: extend here
+
+
+def _storable(text):
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        return False
+    try:
+        text.encode()  # a lone surrogate such as "\ud800" (valid as a JSON escape) is not UTF-8
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _wrong(name, expected):

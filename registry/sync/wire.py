@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 PROTOCOL_VERSION = 1
 MAX_BATCH_CHANGES = 1000
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# Sequence numbers and versions are stored in 32-bit integer columns (PostgreSQL INTEGER).
+MAX_SEQ = 2**31 - 1
 
 
 class WireError(ValueError):
@@ -67,8 +69,8 @@ class Change:
             raise WireError(f"{where}: 'operation' must be insert, update or delete") from None
         version = _require(data, "version", int, where)
         base_version = _require(data, "base_version", int, where)
-        if seq < 1 or version < 1 or base_version < 0 or base_version >= version:
-            raise WireError(f"{where}: needs seq >= 1 and 0 <= base_version < version")
+        if not (1 <= seq <= MAX_SEQ and 0 <= base_version < version <= MAX_SEQ):
+            raise WireError(f"{where}: needs 1 <= seq <= {MAX_SEQ} and 0 <= base_version < version <= {MAX_SEQ}")
         payload = _require(data, "payload", dict, where)
         if payload.get("id") != row_id or payload.get("version") != version:
             raise WireError(f"{where}: the payload's id and version must match the change's")
