@@ -127,7 +127,7 @@ def load_demo(total, offices, seed=2026, today=None, progress=None):
     """Insert `total` registrations (and their people) in committed batches; return (people, registrations)."""
     already = db.session.scalar(select(db.func.count()).select_from(Person)) or 0
     generator = DemoGenerator(offices, seed=seed + already, today=today, id_serial_start=1_000_000 + already * 2)
-    for (office, year), last in db.session.execute(select(
+    for office, year, last in db.session.execute(select(
             RegistrationSequence.office_code, RegistrationSequence.year, RegistrationSequence.last_value)):
         generator.sequences[(office, year)] = last
     made_people = made_registrations = 0

@@ -20,6 +20,7 @@ class Person(SyncMixin, db.Model):
         Index("ix_person_passport_number", "passport_number"),
         Index("ix_person_surname_key_dob", "surname_key", "date_of_birth"),
         Index("ix_person_date_of_birth", "date_of_birth"),
+        Index("ix_person_same_as_id", "same_as_id"),
     )
 
     surname: Mapped[str] = mapped_column(String(80), nullable=False)

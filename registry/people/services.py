@@ -11,6 +11,7 @@ from registry.codes.classifications import ISCED_LEVELS
 from registry.codes.geography import is_country, is_language, is_subdivision_of
 from registry.core.access import can_change_office_records
 from registry.core.errors import DomainError, Forbidden, NotFound, StaleVersion, ValidationFailed
+from registry.core.ids import new_id
 from registry.core.types import utcnow
 from registry.extensions import db
 from registry.people.identifiers import compact, normalise_national_id, normalise_passport
@@ -199,9 +200,10 @@ def create_person(data, actor, override_duplicates=False, today=None):
     similar = find_similar(values["surname_key"], values["given_names_key"], values["date_of_birth"])
     if similar and not override_duplicates:
         raise PossibleDuplicates(similar)
-    person = Person(**values, consent_at=utcnow(), consent_recorded_by=actor.username)
+    # The id is made here, so nothing needs writing until the request commits: on SQLite the write lock
+    # is then held only for the final burst of inserts, not through the rest of the request.
+    person = Person(id=new_id(), version=1, **values, consent_at=utcnow(), consent_recorded_by=actor.username)
     db.session.add(person)
-    db.session.flush()
     record_event("person.created", person, actor=actor)
     if similar:
         record_event("person.duplicate_warning_overridden", person, actor=actor, details={
@@ -241,6 +243,16 @@ def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _name_splits(tokens):
+    """Every way to read typed words as (surname, given names): either end may be the surname, and a
+    double-barrelled surname ('Moyo-Ncube', folded to 'MOYO NCUBE') is two words."""
+    splits = set()
+    for cut in range(1, len(tokens)):
+        splits.add((" ".join(tokens[cut:]), " ".join(tokens[:cut])))
+        splits.add((" ".join(tokens[:cut]), " ".join(tokens[cut:])))
+    return sorted(splits)
+
+
 def _prefix_range(column, prefix):
     """column starts with prefix (upper-case A-Z), as a range. The bound stays a letter ('MOZ' -> 'MP', not
     'MO['): punctuation does not sort after letters under a linguistic collation (en_US, ICU)."""
@@ -269,23 +281,30 @@ def search_people(text="", born=None, limit=SEARCH_LIMIT):
             select(Person).where(or_(Person.national_id == key, Person.passport_number == key),
                                  Person.deleted_at.is_(None)).limit(limit)
         ))
-    tokens = name_key(text).split()
-    if tokens or born:
-        query = select(Person).where(Person.deleted_at.is_(None))
+    # Names hold no digits: text with digits is an ID or passport number, never a name to look up.
+    tokens = [] if any(ch.isdigit() for ch in text) else name_key(text).split()
+    if tokens or (born and not text):
+        base = select(Person).where(Person.deleted_at.is_(None))
         if born:
-            query = query.where(Person.date_of_birth == born)
+            base = base.where(Person.date_of_birth == born)
         if tokens:
-            # Either end of what was typed may be the surname ('Tendai Moyo' or 'MOYO Tendai'); a single
-            # word also matches as the start of a surname. Ranges, not LIKE, so a plain B-tree index serves.
-            conditions = [Person.surname_key == " ".join(tokens)]
-            for token in {tokens[0], tokens[-1]}:
-                conditions.append(Person.surname_key == token)
+            splits = _name_splits(tokens)
+            # First the people whose name is exactly what was typed, in either order...
+            if splits:
+                add(db.session.scalars(base.where(or_(*(
+                    (Person.surname_key == surname) & ((Person.given_names_key == given)
+                                                       | Person.given_names_key.like(given + " %"))
+                    for surname, given in splits
+                ))).limit(limit)))
+            # ...then those who share a surname with it, closest first.
+            surnames = {" ".join(tokens)} | {surname for surname, _ in splits}
+            conditions = [Person.surname_key.in_(surnames)]
             if len(tokens) == 1:
                 conditions.append(_prefix_range(Person.surname_key, tokens[0]))
-            query = query.where(or_(*conditions))
-        candidates = db.session.scalars(query.limit(limit * 4)).all()
-        if tokens:
+            candidates = db.session.scalars(base.where(or_(*conditions)).limit(limit * 4)).all()
             typed = " ".join(tokens)
             candidates.sort(key=lambda person: -fuzz.token_sort_ratio(typed, f"{person.surname_key} {person.given_names_key}"))
-        add(candidates)
+            add(candidates)
+        else:
+            add(db.session.scalars(base.limit(limit)))
     return results[:limit]

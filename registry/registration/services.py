@@ -12,6 +12,7 @@ from registry.codes.geography import is_country, is_subdivision_of
 from registry.codes.isco import is_unit_group
 from registry.core.access import ADMIN, can_change_office_records
 from registry.core.errors import DomainError, Forbidden, NotFound, StaleVersion, ValidationFailed
+from registry.core.ids import new_id
 from registry.extensions import db
 from registry.people.models import Person
 from registry.people.services import MAX_AGE, MIN_AGE, age_on, create_person
@@ -116,13 +117,14 @@ def register(actor, registration_data, person=None, person_data=None, override_d
         if not MIN_AGE <= age <= MAX_AGE:
             raise ValidationFailed({"date_of_birth": [
                 f"{person.full_name} is {age} today: registration is for people aged {MIN_AGE} to {MAX_AGE}."]})
+    # Taking the number is the first write (on SQLite, it takes the write lock): everything before it only
+    # reads, and nothing after it waits on anything but the commit.
     number = next_registration_number(office, today.year)
     registration = Registration(
-        registration_number=str(number), person_id=person.id, office_code=office, registered_on=today,
+        id=new_id(), version=1, registration_number=str(number), person_id=person.id, office_code=office, registered_on=today,
         registered_by=actor.username, status="registered", status_changed_on=today, **values,
     )
     db.session.add(registration)
-    db.session.flush()
     record_event("registration.created", registration, actor=actor, details={"number": registration.registration_number})
     return registration
 

@@ -285,8 +285,10 @@ def test_an_existing_person_past_the_age_limit_cannot_register_again(ctx, office
     from registry.registration.services import register
     from tests.support.factories import create_registration, registration_data
 
+    from registry.people.models import Person
+
     first = create_registration(actor=officer, date_of_birth=date(1950, 1, 10), today=date(2026, 1, 1))
-    person = first.person
+    person = db.session.get(Person, first.person_id)
     before = db.session.query(Registration).count()
     with pytest.raises(ValidationFailed, match="81 today"):
         register(officer, registration_data(), person=person, today=date(2031, 6, 1))
