@@ -21,6 +21,7 @@ class Person(SyncMixin, db.Model):
         Index("ix_person_surname_key_dob", "surname_key", "date_of_birth"),
         Index("ix_person_date_of_birth", "date_of_birth"),
         Index("ix_person_same_as_id", "same_as_id"),
+        Index("ix_person_surname_given", "surname_key", "given_names_key"),
     )
 
     surname: Mapped[str] = mapped_column(String(80), nullable=False)

@@ -292,8 +292,7 @@ def search_people(text="", born=None, limit=SEARCH_LIMIT):
             # First the people whose name is exactly what was typed, in either order...
             if splits:
                 add(db.session.scalars(base.where(or_(*(
-                    (Person.surname_key == surname) & ((Person.given_names_key == given)
-                                                       | Person.given_names_key.like(given + " %"))
+                    (Person.surname_key == surname) & (Person.given_names_key == given)
                     for surname, given in splits
                 ))).limit(limit)))
             # ...then those who share a surname with it, closest first.
