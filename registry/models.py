@@ -7,6 +7,7 @@ from registry.offices.models import Office  # noqa: F401
 from registry.people.models import Person  # noqa: F401
 from registry.registration.models import Registration  # noqa: F401
 from registry.registration.numbering import RegistrationSequence  # noqa: F401
+from registry.slips.models import PrivateKey, Revocation, SigningKey, SlipPrint  # noqa: F401
 from registry.sync.models import (  # noqa: F401
     InboxEntry, OfficeCredential, OfficeSyncHealth, OutboxEntry, SeenNonce, SyncConflict, SyncState,
 )

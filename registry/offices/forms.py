@@ -1,10 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from registry.codes.geography import country_choices
 from registry.offices.models import OFFICE_KINDS
+from registry.slips.labels import LANGUAGES
 
 
 class OfficeForm(FlaskForm):
@@ -17,6 +18,14 @@ class OfficeForm(FlaskForm):
     address = StringField("Address", validators=[Optional(), Length(max=255)])
     phone = StringField("Phone", validators=[Optional(), Length(max=30)])
     default_destination = SelectField("Usual destination (pre-selected on the form)", default="ZA")
+    # The service checks the value (a missing field on an office without one is None, not a choice).
+    slip_language = SelectField("Second language on registration slips", default="", validate_choice=False,
+                                choices=[SelectChoice("", "None (English only)")]
+                                + [SelectChoice(k, v) for k, v in LANGUAGES.items()])
+    helpline = TextAreaField("Helplines on registration slips", validators=[Optional(), Length(max=500)],
+                             render_kw={"rows": 3},
+                             description="Numbers and addresses where migrants get help, one a line; printed "
+                                         "on every slip this office prints, with its address and phone.")
     active = BooleanField("Active", default=True)
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()], default=0)
 

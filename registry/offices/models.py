@@ -22,6 +22,9 @@ class Office(SyncMixin, db.Model):
     address: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     default_destination: Mapped[str | None] = mapped_column(String(2))  # pre-selected on the form
+    # Printed on registration slips: their second language (registry.slips.labels.LANGUAGES) and where to get help.
+    slip_language: Mapped[str | None] = mapped_column(String(5))
+    helpline: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     def __repr__(self):

@@ -12,6 +12,7 @@ from registry.core.ids import stable_id
 from registry.extensions import db
 from registry.offices.models import OFFICE_KINDS, Office
 from registry.people.phones import normalise_phone
+from registry.slips.labels import LANGUAGES
 
 
 @dataclass
@@ -25,6 +26,8 @@ class OfficeData:
     phone: str | None = None
     default_destination: str | None = None
     active: bool = True
+    slip_language: str | None = None
+    helpline: str | None = None
 
 
 def _validated(data):
@@ -42,6 +45,10 @@ def _validated(data):
         errors["subdivision"] = [f"{data.subdivision} is not a subdivision of {data.country}."]
     if data.default_destination and not is_country(data.default_destination):
         errors["default_destination"] = ["Choose a country (ISO 3166-1)."]
+    if data.slip_language and data.slip_language not in LANGUAGES:
+        errors["slip_language"] = [f"Slips can be printed in {', '.join(LANGUAGES)}; not {data.slip_language!r}."]
+    if len(_helpline(data.helpline) or "") > 500:
+        errors["helpline"] = ["Keep the helplines under 500 characters."]
     phone = None
     if data.phone:
         try:
@@ -51,6 +58,12 @@ def _validated(data):
     if errors:
         raise ValidationFailed(errors)
     return code, phone
+
+
+def _helpline(text):
+    """One number or address a line, without blank lines or stray spaces."""
+    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    return "\n".join(line for line in lines if line) or None
 
 
 def get_office(code):
@@ -77,6 +90,7 @@ def create_office(data, actor=None):
         id=stable_id("office", code), code=code, name=data.name.strip(), kind=data.kind, country=data.country,
         subdivision=data.subdivision or None, address=(data.address or "").strip() or None, phone=phone,
         default_destination=data.default_destination or None, active=data.active,
+        slip_language=data.slip_language or None, helpline=_helpline(data.helpline),
     )
     db.session.add(office)
     db.session.flush()
@@ -98,6 +112,8 @@ def update_office(office, data, expected_version, actor=None):
     office.phone = phone
     office.default_destination = data.default_destination or None
     office.active = data.active
+    office.slip_language = data.slip_language or None
+    office.helpline = _helpline(data.helpline)
     db.session.flush()
     record_event("office.updated", office, actor=actor, details={
         "before": before, "after": {"name": office.name, "active": office.active, "address": office.address},

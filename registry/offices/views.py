@@ -9,7 +9,8 @@ from registry.offices import bp
 from registry.offices.forms import OfficeForm
 from registry.offices.services import OfficeData, create_office, get_office, list_offices, update_office
 
-FIELDS = ("code", "name", "kind", "country", "subdivision", "address", "phone", "default_destination", "active")
+FIELDS = ("code", "name", "kind", "country", "subdivision", "address", "phone", "default_destination", "active",
+          "slip_language", "helpline")
 
 
 def _with_subdivisions(form):

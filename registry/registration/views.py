@@ -19,6 +19,7 @@ from registry.registration.services import (
     RegistrationData, RegistrationFilters, change_status, filtered_registrations, get_registration, office_summary,
     register, update_registration,
 )
+from registry.slips import services as slip_services  # a module: slips' services import registration's
 
 PERSON_FIELDS = [name for name in PersonData.__dataclass_fields__]
 REGISTRATION_FIELDS = [name for name in RegistrationData.__dataclass_fields__ if name != "other_occupation_codes"]
@@ -148,10 +149,11 @@ def show(number):
     status_form = StatusForm(version=registration.version, on=date.today())
     allowed = TRANSITIONS[registration.status]
     status_form.status.choices = [c for c in status_form.status.choices if c.value in allowed]
+    can_edit = can_change_office_records(current_user, registration.office_code)
     return render_template(
         "registration/show.html", registration=registration, person=registration.person,
         occupation=occupation_title(registration.occupation_code), history=history_of(registration),
-        can_edit=can_change_office_records(current_user, registration.office_code), status_form=status_form,
+        can_edit=can_edit, status_form=status_form, slips=slip_services.prints_of(registration), can_print=can_edit,
     )
 
 

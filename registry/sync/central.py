@@ -135,6 +135,10 @@ def _validate(batch, office_code):
             raise SyncRefused(422, "invalid_change", f"change seq {change.seq}: an office may only create rows "
                                                      f"as itself (origin_office {values['origin_office']!r})",
                               office=office_code)
+        if entity.owner_only and values["origin_office"] != office_code:
+            raise SyncRefused(422, "invalid_change", f"change seq {change.seq}: only office "
+                                                     f"{values['origin_office']} may change its {entity.name} rows",
+                              office=office_code)
         if change.operation == Operation.DELETE and values["deleted_at"] is None:
             raise SyncRefused(422, "invalid_change", f"change seq {change.seq}: a delete must carry deleted_at",
                               office=office_code)
@@ -203,6 +207,9 @@ def _apply_change(change, entity, values, office_code, conflicts, rows):
         rows[(entity.name, row.id)] = row  # a later change of the same batch finds it
         _feed(entity.name, row, office_code, change.operation.value, change.base_version)
         return ChangeStatus.APPLIED, ""
+    if entity.owner_only and row.origin_office != office_code:
+        raise SyncRefused(422, "invalid_change", f"change seq {change.seq}: {entity.name} {row.id} belongs to "
+                                                 f"office {row.origin_office}", office=office_code)
     current = {column: getattr(row, column) for column in values}
     if _content(current) == _content(values) and row.version >= change.version:
         return ChangeStatus.ALREADY_APPLIED, "central already holds this version"

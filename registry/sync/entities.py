@@ -23,6 +23,9 @@ class Entity:
     model: type
     pushable: bool  # offices may send changes of this table to central
     pullable: bool  # central sends changes of this table to offices
+    # Only the office that made a row may ever change it (an office's signing keys: another office
+    # rewriting them could make forged slips verify).
+    owner_only: bool = False
 
     @property
     def columns(self):
@@ -36,6 +39,7 @@ def _registry():
     from registry.offices.models import Office
     from registry.people.models import Person
     from registry.registration.models import Registration
+    from registry.slips.models import Revocation, SigningKey, SlipPrint
 
     # Order matters when a batch holds rows that refer to each other: parents first.
     return {
@@ -48,6 +52,11 @@ def _registry():
             Entity("registration", Registration, pushable=True, pullable=True),
             # Offices report their audit trail to central; other offices' trails never travel to an office.
             Entity("audit_event", AuditEvent, pushable=True, pullable=False),
+            # Slips: every office's public keys and revocations reach every office, so any office checks any
+            # slip offline; printed slips too, so a number and short code typed at /verify are found anywhere.
+            Entity("slip_signing_key", SigningKey, pushable=True, pullable=True, owner_only=True),
+            Entity("slip_print", SlipPrint, pushable=True, pullable=True),
+            Entity("slip_revocation", Revocation, pushable=True, pullable=True),
         )
     }
 

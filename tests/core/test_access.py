@@ -21,10 +21,11 @@ from tests.support.factories import create_registration
 ANONYMOUS = None
 # A seeded user for each role; the records the matrix opens belong to BBR, the officer's and supervisor's office.
 USER_FOR_ROLE = {OFFICER: "officer", SUPERVISOR: "supervisor", STATISTICIAN: "statistician", ADMIN: "admin"}
-ALWAYS_PUBLIC = {"static", "auth.login", "health.healthz"}
-# Pages that show personal data of migrants (people, their registrations, the audit trail of who saw them).
-PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching")
-NO_PERSONAL_DATA = {"registration.summary"}  # counts only
+# /verify: anyone holding a slip may check it; it shows no more than the slip in their hand.
+ALWAYS_PUBLIC = {"static", "auth.login", "health.healthz", "slips.verify"}
+# Pages that show personal data of migrants (people, their registrations and slips, the audit trail of who saw them).
+PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips")
+NO_PERSONAL_DATA = {"registration.summary", "slips.verify"}  # counts only; what the slip itself shows
 ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user"}
 ADMIN_ONLY_BLUEPRINTS = ("offices",)
 # URL arguments with no real record behind them in the test database: the view may answer 404 there.

@@ -319,3 +319,26 @@ def test_an_office_that_syncs_leaves_users_and_offices_to_head_office(central, m
     with within(bbr):
         office_sync.run_round()
     login(bbr.test_client(), "new.officer", "a long enough pass")
+
+
+def test_an_office_cannot_rewrite_another_offices_signing_key(central, make_office):
+    from registry.slips.keys import create_key
+    from registry.slips.models import SigningKey
+
+    bbr = make_office("BBR")
+    with within(bbr):
+        create_key()
+        db.session.commit()
+        office_sync.run_round()
+    with within(central.app):
+        key = db.session.scalar(select(SigningKey))
+        payload = row_payload(key)
+    forged = {**payload, "public_key": "ab" * 32, "version": payload["version"] + 1}
+    batch = {"protocol": 1, "office": "HRE", "changes": [
+        {"seq": 1, "entity": "slip_signing_key", "row_id": payload["id"], "operation": "update",
+         "version": forged["version"], "base_version": payload["version"], "payload": forged}]}
+    response = signed_post(central, "HRE", secret_for(central.app, "HRE"), json.dumps(batch).encode())
+    assert response.status_code == 422
+    assert "BBR" in response.json()["error"]["message"]
+    with within(central.app):
+        assert db.session.scalar(select(SigningKey)).public_key == payload["public_key"]
