@@ -26,13 +26,15 @@ class PersonFieldsForm(FlaskForm):
     sex = RadioField("Sex", choices=[SelectChoice(k, v) for k, v in SEXES.items()],
                      validators=[InputRequired("Choose female or male.")])
     date_of_birth = StrictDateField("Date of birth", validators=[InputRequired("Enter the date of birth.")])
-    citizenship = SelectField("Citizenship", default="ZW")
+    # Country lists are long; the services check every country code, so the forms need not (saves time
+    # on every registration).
+    citizenship = SelectField("Citizenship", default="ZW", validate_choice=False)
     national_id = StringField("National ID number", validators=[Length(max=40)],
                               description="Zimbabwe: 63-123456 A 78. Leave empty if the person has none.",
                               render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     passport_number = StringField("Passport number", validators=[Length(max=40)],
                                   render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    passport_country = SelectField("Passport issued by", validators=[Optional()])
+    passport_country = SelectField("Passport issued by", validators=[Optional()], validate_choice=False)
     phone = StringField("Phone", validators=[Length(max=30)], description="e.g. 077 212 3456 or +27 82 123 4567",
                         render_kw={"type": "tel", "autocomplete": "off"})
     home_subdivision = SelectField("Home province", validate_choice=False)

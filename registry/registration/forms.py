@@ -14,7 +14,7 @@ from registry.registration.models import STATUSES
 class RegistrationFieldsForm(FlaskForm):
     """Where the person wants to go and what they can do."""
 
-    destination_country = SelectField("Destination country")
+    destination_country = SelectField("Destination country", validate_choice=False)  # checked by the service
     destination_subdivision = SelectField("Destination province or region", validate_choice=False)
     intended_sector = SelectField("Intended industry (ISIC Rev.4)",
                                   choices=[SelectChoice("", "—")]

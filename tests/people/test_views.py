@@ -78,7 +78,7 @@ def test_edit_person_errors_and_stale_form_change_nothing(app, officer_client, p
         (dict(phone="12"), "phone", "'12' is not a valid phone number for ZW"),
         (dict(date_of_birth="1993-02-30"), "date_of_birth", "is not a date that exists"),
         (dict(national_id="63 654321 b 21"), "national_id", "A person with this national ID is already registered"),
-        (dict(citizenship="XX"), "citizenship", "Not a valid choice"),
+        (dict(citizenship="XX"), "citizenship", "Choose a country of citizenship"),
     ):
         page = officer_client.post(f"/people/{person_id}/edit", data=submit(form, **changes)).get_data(as_text=True)
         assert message in (field_error(page, name) or ""), changes

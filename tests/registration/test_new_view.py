@@ -170,13 +170,13 @@ BAD_INPUTS = [
     ("negative experience", dict(years_experience="-1"), "years_experience", "between 0 and 65"),
     # Tampered selects: values the page never offered.
     ("tampered sex", dict(sex="X"), "sex", "Not a valid choice"),
-    ("tampered citizenship", dict(citizenship="XX"), "citizenship", "Not a valid choice"),
-    ("tampered destination", dict(destination_country="XX"), "destination_country", "Not a valid choice"),
+    ("tampered citizenship", dict(citizenship="XX"), "citizenship", "Choose a country of citizenship"),
+    ("tampered destination", dict(destination_country="XX"), "destination_country", "Choose the country of destination"),
     ("tampered education", dict(education_level="12"), "education_level", "Not a valid choice"),
     ("tampered sector", dict(intended_sector="Z"), "intended_sector", "Not a valid choice"),
     ("tampered language", dict(languages=["eng", "klingon"]), "languages", "not a valid choice"),
     ("tampered passport country", dict(passport_number="FN123456", passport_country="QQ"), "passport_country",
-     "Not a valid choice"),
+     "Choose the country that issued the passport"),
 ]
 
 

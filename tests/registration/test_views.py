@@ -68,7 +68,7 @@ def test_edit_with_bad_input_shows_the_error_and_changes_nothing(app, officer_cl
     for changes, name, message in (
         (dict(occupation_code="0000"), "occupation_code", "'0000' is not an ISCO-08 unit group"),
         (dict(destination_subdivision="ZW-MV"), "destination_subdivision", "ZW-MV is not a province or region of ZA."),
-        (dict(destination_country="XX"), "destination_country", "Not a valid choice"),
+        (dict(destination_country="XX"), "destination_country", "Choose the country of destination"),
     ):
         page = officer_client.post(f"/registrations/{number}/edit", data=submit(form, **changes)).get_data(as_text=True)
         assert message in (field_error(page, name) or ""), changes
