@@ -1,4 +1,4 @@
-"""`python -m bench.sync [--quick] [--only push|offices|incremental] [--rebuild] [--output FILE]`
+"""`python -m bench.sync [--quick] [--only push|offices|incremental] [--rebuild] [--batch-size N] [--output FILE]`
 
 The sync benchmark: offices (SQLite, `flask sync run` as their own processes) pushing to central
 (PostgreSQL, served by gunicorn) over loopback.
@@ -13,7 +13,9 @@ The sync benchmark: offices (SQLite, `flask sync run` as their own processes) pu
 
 Results go into docs/benchmarks.md between `<!-- sync:start -->` and `<!-- sync:end -->` (the rest of the
 file is left as it is); `--quick` writes bench/.work/sync/benchmarks-quick.md instead. The prepared central
-database of step 3 is kept in bench/.work/sync/cache/ so a re-run is quick.
+database of step 3 is kept in bench/.work/sync/cache/ so a re-run is quick. `--wait-quiet SECONDS` waits
+(that long at most) for other work on the machine to stop before each part; `--check` exits with status 1
+when a target is missed. Logs of every command and server are in bench/.work/sync/logs/.
 """
 import argparse
 import json
@@ -178,7 +180,8 @@ def copy_benchmark(pg, dbname, office):
         connection.commit()
     records = sum(loaded.values())
     say(f"    {records:,} rows in {seconds:.1f} s ({records / seconds:,.0f}/s)")
-    return {"records": records, "seconds": seconds, "records_per_second": records / seconds, "tables": loaded}
+    return {"records": records, "seconds": seconds, "records_per_second": records / seconds, "tables": loaded,
+            "table_seconds": timings}
 
 
 # --- 4: three offices at once --------------------------------------------------------------------------
@@ -269,7 +272,7 @@ def offices_benchmark(pg, secrets, sizes, batch_size=None):
 
 def main(argv=None):
     signal.signal(signal.SIGTERM, _stop)
-    parser = argparse.ArgumentParser(prog="python -m bench.sync", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.sync", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="small sizes (about three minutes); writes to "
                                                              "bench/.work/sync/benchmarks-quick.md")
     parser.add_argument("--only", choices=("push", "offices", "incremental"), action="append",

@@ -16,7 +16,7 @@ from bench.sync_nodes import LOGS, RUNS, WORK, Postgres, central_env, flask, off
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.sync_profile", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.sync_profile", description=__doc__.split("\n\n")[1])
     parser.add_argument("--registrations", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--top", type=int, default=40)

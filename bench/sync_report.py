@@ -188,7 +188,9 @@ def render(results):
         conv = offices["converged"]
         lines += ["",
                   f"All three together: {offices['pushed']:,} changes in {offices['seconds']:.1f} s "
-                  f"({offices['records_per_second']:,.0f}/s). Registration numbers at central: "
+                  f"({offices['records_per_second']:,.0f}/s; the machine was {_share(offices['machine_busy'])} busy, "
+                  "three offices, two workers and PostgreSQL sharing its cores, and each office also pulls and "
+                  "stores the others' records in the same round). Registration numbers at central: "
                   f"{offices['registration_numbers']:,}, all distinct: "
                   f"{'yes' if offices['registration_numbers'] == offices['distinct_registration_numbers'] else 'NO'}. "
                   f"Conflicts: {offices['conflicts']}; pairs with the same national ID queued for an administrator: "
