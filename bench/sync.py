@@ -110,6 +110,7 @@ def push_benchmark(pg, secrets, sizes, batch_size=None):
         (feed_before,), = pg_rows(pg, dbname, "SELECT coalesce(max(seq), 0) FROM sync_outbox")
         say(f"  `flask sync run`: {sum(waiting.values()):,} changes waiting "
             f"({', '.join(f'{n:,} {e}' for e, n in sorted(waiting.items()))}) ...")
+        before = sync_status(env, log)  # its totals count the first sync's too
         busy_before = _machine_busy()
         central_cpu, pg_cpu = central.cpu_seconds(), cpu_seconds(pg.server_pids())
         with PeakMemory() as memory:
@@ -122,14 +123,15 @@ def push_benchmark(pg, secrets, sizes, batch_size=None):
         (feed_after,), = pg_rows(pg, dbname, "SELECT coalesce(max(seq), 0) FROM sync_outbox")
         requests = request_summary(central.requests()[requests_before:])
         gunicorn_peaks = {label: kib for label, kib in memory.peaks.items() if label.startswith("gunicorn")}
-    pushed = int(status["pushed_total"])
+    pushed = int(status["pushed_total"]) - int(before["pushed_total"])
     push_seconds = counts["last_received"].timestamp() - run.wall_start if counts["last_received"] else None
     result.update({
         "seconds": run.seconds, "push_seconds": push_seconds,
         "pull_seconds": run.seconds - push_seconds if push_seconds else None,
         "first_change_after": (counts["first_received"].timestamp() - run.wall_start
                                if counts["first_received"] else None),
-        "output": run.output().splitlines()[-1], "pushed": pushed, "pulled": int(status["pulled_total"]),
+        "output": run.output().splitlines()[-1], "pushed": pushed,
+        "pulled": int(status["pulled_total"]) - int(before["pulled_total"]),
         "pending_after": int(status["pending"]), "last_error": status["last_error"],
         "central": {k: v for k, v in counts.items() if k in ("people", "registrations", "inbox")},
         "feed_added": feed_after - feed_before, "requests": requests,
