@@ -184,18 +184,7 @@ class Postgres(TemporaryPostgres):
         if self.user:
             subprocess.run(["chown", "-R", f"{self.user}:", str(self.folder)], check=True, timeout=600)
         self.data.chmod(0o700)
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        if self.fast:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.folder / "server.log",
-                  "-w", "-t", "120", "start")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.1)
-        raise RuntimeError("PostgreSQL started from the saved data folder but does not accept connections")
+        return self.launch(timeout=120)
 
     def save_to(self, target):
         """Stop the server cleanly and copy its data folder to `target` (replacing it)."""

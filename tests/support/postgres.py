@@ -68,13 +68,17 @@ class TemporaryPostgres:
                       "--locale=C.UTF-8")
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"initdb failed: {exc.stderr.strip()[-400:]}") from None
+        return self.launch()
+
+    def launch(self, timeout=60):
+        """Start the server on this object's data folder and wait until it accepts connections."""
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if self.fast:
             # Test data is thrown away: durability settings only cost time here.
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try:
             self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.folder / "server.log",
-                      "-w", "-t", "60", "start")
+                      "-w", "-t", str(timeout), "start")
         except subprocess.CalledProcessError as exc:
             log = (self.folder / "server.log").read_text(errors="replace")[-800:] if (self.folder / "server.log").exists() else ""
             raise PostgresUnavailable(f"PostgreSQL did not start: {exc.stderr.strip()[-400:]} {log}") from None
