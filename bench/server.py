@@ -18,6 +18,21 @@ START_TIMEOUT = 60  # seconds for the workers to import the app and answer /heal
 STOP_TIMEOUT = 30
 
 
+def stop_gunicorn(process):
+    """SIGTERM to the master (graceful), then SIGKILL to its process group if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(STOP_TIMEOUT)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,16 +138,5 @@ class Gunicorn:
             return ""
 
     def stop(self):
-        """SIGTERM to the master (graceful), then SIGKILL to its process group if it lingers."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(STOP_TIMEOUT)
+        stop_gunicorn(process)

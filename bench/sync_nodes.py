@@ -7,7 +7,6 @@ polled while it runs (every 20 ms for an office command, every 0.2 s for gunicor
 import os
 import shlex
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 import psycopg
 
 from bench.machine import ROOT
+from bench.server import stop_gunicorn
 from tests.support.postgres import TemporaryPostgres
 
 WORK = ROOT / "bench" / ".work" / "sync"
@@ -31,7 +31,6 @@ SECRET_KEY = "bench-sync-secret-key-not-for-production"
 GUNICORN_ARGS = "-w 2 --threads 4"
 COMMAND_TIMEOUT = 3600  # seconds for any one app command (a million rows load in several minutes)
 START_TIMEOUT = 60
-STOP_TIMEOUT = 30
 ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(M)s %(B)s"  # method, path, status, milliseconds, response bytes
 
 
@@ -297,17 +296,7 @@ class Central:
 
     def stop(self):
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(STOP_TIMEOUT)
+        stop_gunicorn(process)
 
 
 # --- an office's `flask sync run` ----------------------------------------------------------------------
