@@ -62,6 +62,8 @@ def _register_blueprints(app):
     from registry.matching import bp as matching_bp
     from registry.offices import bp as offices_bp
     from registry.people import bp as people_bp
+    from registry.referrals import bp as referrals_bp
+    from registry.referrals import targets_bp
     from registry.registration import bp as registration_bp
     from registry.slips.views import bp as slips_bp
     from registry.sync.api import bp as sync_api_bp
@@ -69,7 +71,7 @@ def _register_blueprints(app):
 
     # Both roles register, search and administer; only central serves the sync API.
     for blueprint in (auth_bp, health_bp, codes_bp, offices_bp, people_bp, registration_bp, audit_bp, sync_bp,
-                      slips_bp):
+                      slips_bp, referrals_bp, targets_bp):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_ROLE"] == "central":
         app.register_blueprint(sync_api_bp)

@@ -10,6 +10,7 @@ from registry.offices.models import OFFICE_KINDS
 from registry.people.identifiers import display_national_id
 from registry.people.models import SEXES
 from registry.people.phones import format_phone
+from registry.referrals.models import REFERRAL_STATUSES, TARGET_KINDS, VACANCY_STATUSES, wage_text
 from registry.registration.models import STATUSES
 
 
@@ -58,4 +59,8 @@ TEMPLATE_FILTERS = {
     "national_id": lambda person: display_national_id(person.national_id, person.national_id_country),
     "datetime": lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else "—",
     "ago": ago,
+    "referral_status": _or_dash(REFERRAL_STATUSES.get),
+    "referral_kind": _or_dash(TARGET_KINDS.get),
+    "vacancy_status": _or_dash(VACANCY_STATUSES.get),
+    "wage": wage_text,
 }

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from registry import create_app
 from registry.config import PROJECT_ROOT
 from registry.core.db import command_transaction
-from registry.demo.cli import DEMO_OFFICE, ensure_demo_offices, reset_demo_logins
+from registry.demo.cli import (
+    DEMO_OFFICE, demo_manager, ensure_demo_offices, ensure_demo_referral_targets, reset_demo_logins,
+)
 from registry.demo.data import DEMO_OFFICES
 from registry.demo.generator import load_demo
 from registry.extensions import db
@@ -47,6 +49,7 @@ def prepare_central(registrations):
         with command_transaction():
             ensure_demo_offices()
             logins = reset_demo_logins()
+            ensure_demo_referral_targets(demo_manager())
             secret = issue_secret(DEMO_OFFICE)
         if _empty():
             others = [code for code, *_ in DEMO_OFFICES if code not in ("HQ", DEMO_OFFICE)]

@@ -1,4 +1,5 @@
 import secrets
+from datetime import date, timedelta
 
 import click
 from flask import current_app
@@ -8,11 +9,15 @@ from sqlalchemy import select
 from registry.auth.models import User
 from registry.auth.services import UserData, create_user, set_password
 from registry.core.db import command_transaction
-from registry.demo.data import DEMO_OFFICES
+from registry.demo.data import DEMO_EMPLOYERS, DEMO_OFFICES, DEMO_SERVICES, DEMO_SLIP_SETTINGS
 from registry.demo.generator import load_demo
 from registry.extensions import db
 from registry.offices.models import Office
 from registry.offices.services import OfficeData, create_office
+from registry.referrals.models import Service
+from registry.referrals.targets import (
+    EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
+)
 
 demo_cli = AppGroup("demo", help="Demo offices, users and synthetic data.")
 MAX_REGISTRATIONS = 1_000_000
@@ -37,10 +42,38 @@ def demo_users():
 def ensure_demo_offices():
     for code, name, kind, subdivision, destination in DEMO_OFFICES:
         if not db.session.scalar(select(Office.id).where(Office.code == code)):
-            create_office(OfficeData(code, name, kind, "ZW", subdivision, default_destination=destination))
+            language, helpline = DEMO_SLIP_SETTINGS.get(code, (None, None))
+            create_office(OfficeData(code, name, kind, "ZW", subdivision, default_destination=destination,
+                                     slip_language=language, helpline=helpline))
     if not db.session.scalar(select(Office.id).where(Office.code == current_app.config["OFFICE_CODE"])):
         code = current_app.config["OFFICE_CODE"]
         create_office(OfficeData(code, f"Office {code}", "district_office", "ZW"))
+
+
+def ensure_demo_referral_targets(actor):
+    """The demo's services, employers and vacancies, unless this node already has some services."""
+    if db.session.scalar(select(Service.id).limit(1)) is not None:
+        return
+    for kind, name, address, subdivision, phone, hours, bring in DEMO_SERVICES:
+        create_service(ServiceData(kind=kind, name=name, address=address, country="ZW", subdivision=subdivision,
+                                   phone=phone, hours=hours, what_to_bring=bring or ""), actor)
+    starts = date.today() + timedelta(days=30)
+    for name, country, subdivision, address, phone, vacancies in DEMO_EMPLOYERS:
+        employer = create_employer(EmployerData(name=name, country=country, subdivision=subdivision, address=address,
+                                                phone=phone), actor)
+        for title, occupation, places, wage, currency, vetted, bring in vacancies:
+            create_vacancy(employer, VacancyData(
+                title=title, occupation_code=occupation, country=country, subdivision=subdivision, places=places,
+                starts_on=starts, ends_on=starts + timedelta(days=180), closes_on=starts - timedelta(days=3),
+                wage_amount=wage, wage_currency=currency, wage_period="month", contract_vetted=vetted,
+                what_to_bring=bring), actor)
+
+
+def demo_manager():
+    """Who adds the demo's referral targets: an administrator at central, the office's supervisor elsewhere."""
+    role = "admin" if current_app.config["REGISTRY_ROLE"] == "central" else "supervisor"
+    username = "admin" if role == "admin" else f"supervisor.{current_app.config['OFFICE_CODE'].lower()}"
+    return db.session.scalar(select(User).where(User.username == username))
 
 
 def reset_demo_logins():
@@ -63,6 +96,7 @@ def setup_command():
     with command_transaction():
         ensure_demo_offices()
         logins = reset_demo_logins()
+        ensure_demo_referral_targets(demo_manager())
     for username, role, password in logins:
         click.echo(f"{role:<13} {username:<20} {password}")
 

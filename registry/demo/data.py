@@ -76,3 +76,40 @@ DEMO_OFFICES = (
     ("HRE", "District Labour Office, Harare", "district_office", "ZW-HA", "ZA"),
     ("PLM", "Plumtree Border Post", "border_post", "ZW-MS", "BW"),
 )
+
+# What the demo offices print on slips: a second language and where to get help (numbers are fictional).
+DEMO_SLIP_SETTINGS = {
+    "BBR": ("sn", "Labour Migration Centre helpdesk +263 286 000 0001 (demo number)\n"
+                  "Report a fee or a confiscated passport: any labour office, free of charge"),
+    "PLM": ("nd", "Plumtree Border Post labour desk +263 19 000 0002 (demo number)"),
+    "HRE": ("sn", "District Labour Office, Harare +263 24 000 0003 (demo number)"),
+}
+
+# Referral targets for the demo: fictional services near Beitbridge, and fictional employers recruiting
+# seasonal workers in the region.
+DEMO_SERVICES = (
+    # kind, name, address, subdivision, phone, hours, what to bring
+    ("orientation", "Pre-departure orientation, Labour Migration Centre", "Border Post Road, Beitbridge", "ZW-MS",
+     "+263772000010", "Tue and Thu 09:00-12:00", "National ID or passport"),
+    ("medical", "Migrant health clinic, District Hospital", "Hospital Road, Beitbridge", "ZW-MS", "+263772000011",
+     "Mon-Fri 08:00-16:00", "National ID\nAny medical records or prescriptions"),
+    ("passport", "Passport office, Civic Centre", "Civic Centre, Beitbridge", "ZW-MS", "+263772000012",
+     "Mon-Fri 08:00-15:30", "Birth certificate\nNational ID\nTwo passport photographs"),
+    ("counselling", "Migrant counselling service", "Dulivhadzimo Road, Beitbridge", "ZW-MS", "+263772000013",
+     "Mon-Sat 08:00-17:00", None),
+    ("trafficking", "Support desk for victims of trafficking", "Labour Migration Centre, Beitbridge", "ZW-MS",
+     "+263772000014", "Every day, 24 hours", None),
+)
+DEMO_EMPLOYERS = (
+    # name, country, subdivision, address, phone, vacancies: (title, ISCO-08, places, wage, currency, vetted, bring)
+    ("Mopani Citrus Estates", "ZA", "ZA-LP", "R572, Tshipise", "+27155550001", (
+        ("Citrus pickers", "9211", 60, 4800, "ZAR", True, "Passport with a valid work visa\nWork boots"),
+        ("Tractor drivers", "8341", 4, 7200, "ZAR", True, "Passport with a valid work visa\nDriving licence"),
+    )),
+    ("Levubu Macadamia Farms", "ZA", "ZA-LP", "Levubu, Makhado", "+27155550002", (
+        ("Macadamia harvest workers", "9211", 35, 4500, "ZAR", False, "Passport with a valid work visa"),
+    )),
+    ("Tuli Block Cattle Ranch", "BW", "BW-CE", "Tuli Block, Central District", "+2674920003", (
+        ("Cattle herders", "6121", 6, 2600, "BWP", True, "Passport"),
+    )),
+)

@@ -19,6 +19,7 @@ from registry.registration.services import (
     RegistrationData, RegistrationFilters, change_status, filtered_registrations, get_registration, office_summary,
     register, update_registration,
 )
+from registry.referrals import services as referral_services  # a module: referrals import registration
 from registry.slips import services as slip_services  # a module: slips' services import registration's
 
 PERSON_FIELDS = [name for name in PersonData.__dataclass_fields__]
@@ -154,6 +155,7 @@ def show(number):
         "registration/show.html", registration=registration, person=registration.person,
         occupation=occupation_title(registration.occupation_code), history=history_of(registration),
         can_edit=can_edit, status_form=status_form, slips=slip_services.prints_of(registration), can_print=can_edit,
+        referrals=referral_services.referrals_of(registration),
     )
 
 

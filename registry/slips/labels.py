@@ -58,6 +58,21 @@ RIGHTS_LINES = (
     N_("This slip is free. If anyone asks you to pay for it, report it to the office or the helpline."),
 )
 HELP = N_("Where to get help")
+
+# Referral slips
+REFERRAL_TITLE = N_("Referral slip")
+REFERENCE = N_("Referral reference")
+REFERRED_TO = N_("Referred to")
+SERVICE = N_("Service")
+JOB = N_("Job")
+HOURS = N_("Opening hours")
+ISSUED_ON = N_("Date issued")
+ATTEND_BY = N_("Attend by")
+WHAT_TO_BRING = N_("What to bring")
+BRING_SLIP = N_("Bring this slip and your identity document.")
+REFERRAL_CANCELLED_NOTE = N_("This referral has been cancelled.")
+REFERRAL_VERIFY_NOTE = N_("Show this slip when you arrive. Anyone can check it at any labour office, or by typing "
+                          "the registration number and short code at /verify.")
 PHONE = N_("Phone")
 ADDRESS = N_("Address")
 

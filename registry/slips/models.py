@@ -48,17 +48,21 @@ class PrivateKey(db.Model):
 
 
 class SlipPrint(SyncMixin, db.Model):
-    """One printed slip: the original (copy 0) or COPY n. It holds the signed payload and no personal data
-    beyond the registration number, so `/verify` can find a slip by number and short code at any office."""
+    """One printed slip, of a registration or of a referral: the original (copy 0) or COPY n. It holds the
+    signed payload and no personal data beyond the registration number, so `/verify` can find a slip by
+    number and short code at any office."""
 
     __tablename__ = "slip_print"
     __table_args__ = (
         Index("ix_slip_print_registration_number_short_code", "registration_number", "short_code"),
         Index("ix_slip_print_registration_id", "registration_id"),
         Index("ix_slip_print_office_issued_on", "office_code", "issued_on"),
+        Index("ix_slip_print_referral_id", "referral_id"),
     )
 
     registration_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("registration.id"), nullable=False)
+    # Set for a referral slip; its registration_id and registration_number are the referred registration's.
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("referral.id"))
     registration_number: Mapped[str] = mapped_column(String(24), nullable=False)
     office_code: Mapped[str] = mapped_column(String(8), nullable=False)  # the office that printed and signed it
     copy_number: Mapped[int] = mapped_column(Integer, nullable=False)  # 0: the original
@@ -75,6 +79,7 @@ class SlipPrint(SyncMixin, db.Model):
     # Declared so a flush that inserts both (central applying a pushed batch) writes the registration first:
     # SQLAlchemy orders inserts by relationships, not by foreign keys alone.
     registration = relationship("Registration")
+    referral = relationship("Referral")
 
     def __repr__(self):
         return f"<SlipPrint {self.registration_number} copy {self.copy_number} {self.short_code}>"

@@ -8,8 +8,10 @@ A payload is `RS1:` followed by the RFC 4648 base32 text (upper case, no padding
     number      1 + n     the registration number, as printed (length, then ASCII)
     issued_on   2 bytes   the day of printing, days since 2000-01-01 (big-endian)
     copy        1 byte    0 for the original, n for COPY n
-    flags       1 byte    bit 0: the registration was cancelled when the slip was printed
-    digest      16 bytes  the first 16 bytes of SHA-256 of the printed fields (`fields_digest`)
+    flags       1 byte    bit 0: the registration (or referral) was cancelled when the slip was printed;
+                          bit 1: a referral slip, whose digest covers the referral's printed fields
+    digest      16 bytes  the first 16 bytes of SHA-256 of the printed fields (`fields_digest` or
+                          `referral_digest`)
     signature   64 bytes  Ed25519, over CONTEXT + every byte before it
 
 Upper-case base32 and the prefix are all QR "alphanumeric" characters, which a QR code packs at 5.5 bits
@@ -37,6 +39,7 @@ DIGEST_BYTES = 16
 SIGNATURE_BYTES = 64
 KEY_ID_BYTES = 8
 FLAG_CANCELLED = 1
+FLAG_REFERRAL = 2
 MAX_PAYLOAD_CHARS = 400  # a real one is under 200; anything longer is refused before decoding
 # Crockford's base32: no I, L, O or U, so a short code typed from paper has no look-alike characters.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -72,9 +75,40 @@ def fields_digest(fields):
         fields.sex, fields.destination_country, fields.destination_subdivision or "", fields.occupation_code,
         fields.office_code, fields.registered_on.isoformat(), fields.officer,
     ]
+    return _digest(values)
+
+
+def _digest(values):
     canonical = [unicodedata.normalize("NFC", v) if isinstance(v, str) else v for v in values]
     text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).digest()[:DIGEST_BYTES]
+
+
+@dataclass(frozen=True)
+class ReferralFields:
+    """Every field printed on a referral slip that says who is sent where, when: what its digest covers."""
+
+    reference: str  # BBR-2026-000123-K/R2
+    surname: str
+    given_names: str
+    date_of_birth: date
+    target_kind: str
+    target_name: str
+    target_address: str
+    issued_on: date
+    due_by: date
+    office_code: str
+    officer: str  # who issued the referral
+
+
+def referral_digest(fields):
+    """SHA-256 (first 16 bytes) of a referral slip's printed fields; never equal to a registration slip's,
+    whose list starts with FORMAT where this one starts with "referral"."""
+    return _digest([
+        "referral", FORMAT, fields.reference, fields.surname, fields.given_names, fields.date_of_birth.isoformat(),
+        fields.target_kind, fields.target_name, fields.target_address, fields.issued_on.isoformat(),
+        fields.due_by.isoformat(), fields.office_code, fields.officer,
+    ])
 
 
 @dataclass(frozen=True)
@@ -87,6 +121,7 @@ class SlipPayload:
     cancelled: bool
     digest: bytes
     signature: bytes = b""
+    referral: bool = False  # a referral slip: `registration_number` is the referred registration's
 
     def body(self):
         office = self.office_code.encode("ascii")
@@ -95,7 +130,7 @@ class SlipPayload:
             struct.pack(">B", FORMAT), bytes.fromhex(self.key_id),
             struct.pack(">B", len(office)), office, struct.pack(">B", len(number)), number,
             struct.pack(">HBB", (self.issued_on - EPOCH).days, self.copy_number,
-                        FLAG_CANCELLED if self.cancelled else 0),
+                        (FLAG_CANCELLED if self.cancelled else 0) | (FLAG_REFERRAL if self.referral else 0)),
             self.digest,
         ))
 
@@ -205,4 +240,5 @@ def parse_payload(text):
         raise PayloadInvalid("The slip code is longer than a slip code of its format: it was altered.")
     return SlipPayload(key_id=key_id.hex(), office_code=texts[0], registration_number=texts[1],
                        issued_on=EPOCH + timedelta(days=days), copy_number=copy_number,
-                       cancelled=bool(flags & FLAG_CANCELLED), digest=digest, signature=signature)
+                       cancelled=bool(flags & FLAG_CANCELLED), digest=digest, signature=signature,
+                       referral=bool(flags & FLAG_REFERRAL))

@@ -1,6 +1,7 @@
-"""Draw registration slips as PDF: `render_slip(content, layout) -> bytes`, `render_batch(contents, layout)`.
+"""Draw registration and referral slips as PDF: `render_slip(content, layout) -> bytes`, `render_batch(contents,
+layout)`.
 
-Pure: the caller hands over everything printed (`SlipContent`), already signed; nothing here knows of Flask
+Pure: the caller hands over everything printed (`SlipContent` or `ReferralSlipContent`), already signed; nothing here knows of Flask
 or the database. Two layouts: `a4` (one slip per A4 page) and `receipt` (an 80 mm roll, as long as the slip
 needs). Labels are in English and in the office's second language (labels.py); text is set in DejaVu Sans,
 embedded in the PDF (fonts.py). The QR code is drawn as vector squares, sharp on any printer.
@@ -63,6 +64,62 @@ class SlipContent:
     @property
     def name(self):
         return f"{self.surname.upper()}, {self.given_names}"
+
+
+@dataclass(frozen=True)
+class ReferralSlipContent:
+    """Everything one referral slip shows, ready to print."""
+
+    reference: str  # BBR-2026-000123-K/R2
+    registration_number: str
+    surname: str
+    given_names: str
+    date_of_birth: date
+    target_kind: str  # e.g. "Medical examination", "Vacancy"
+    target_name: str  # the service, or the job and employer
+    target_address: str
+    target_phone: str | None
+    target_hours: str | None
+    job: str | None  # a vacancy's occupation, place, period and wage
+    what_to_bring: str | None  # one item a line
+    office: str
+    issued_on: date
+    due_by: date
+    officer: str
+    printed_on: date
+    copy_number: int
+    cancelled: bool
+    short_code: str
+    qr_text: str
+    language: str | None = None
+    helpline: str | None = None
+    office_address: str | None = None
+    office_phone: str | None = None
+
+    @property
+    def name(self):
+        return f"{self.surname.upper()}, {self.given_names}"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between a registration slip and a referral slip: title, number, fields, the text below."""
+
+    title: str
+    number_label: str
+    number: str
+    fields: list
+    notes: object  # draws the text under the fields: (page, content, labels, x, width, size)
+    cancelled_note: str
+    verify_note: str
+
+
+def _kind(content, labels):
+    if isinstance(content, ReferralSlipContent):
+        return _Kind(L.REFERRAL_TITLE, L.REFERENCE, content.reference, _referral_fields(content, labels),
+                     _bring_and_help, L.REFERRAL_CANCELLED_NOTE, L.REFERRAL_VERIFY_NOTE)
+    return _Kind(L.TITLE, L.NUMBER, content.registration_number, _fields(content, labels), _rights_and_help,
+                 L.CANCELLED_NOTE, L.VERIFY_NOTE)
 
 
 DARK_RUN = re.compile(rb"\x00+")  # zxing-cpp draws dark modules as 0, light ones as 255
@@ -198,13 +255,33 @@ def _fields(content, labels):
     return [(*labels.both(label), value) for label, value in values]
 
 
-def _banners(page, content, labels, x, width):
+def _referral_fields(content, labels):
+    """(label, second-language label, value) for every field of a referral slip, in print order."""
+    values = (
+        (L.NAME, content.name),
+        (L.DATE_OF_BIRTH, content.date_of_birth.isoformat()),
+        (L.NUMBER, content.registration_number),
+        (L.REFERRED_TO, f"{content.target_kind}: {content.target_name}"),
+        (L.ADDRESS, content.target_address),
+        (L.PHONE, content.target_phone),
+        (L.HOURS, content.target_hours),
+        (L.JOB, content.job),
+        (L.ISSUED_ON, content.issued_on.isoformat()),
+        (L.ATTEND_BY, content.due_by.isoformat()),
+        (L.OFFICE, content.office),
+        (L.OFFICER, content.officer),
+        (L.PRINTED_ON, content.printed_on.isoformat()),
+    )
+    return [(*labels.both(label), value) for label, value in values if value]
+
+
+def _banners(page, content, labels, x, width, cancelled_note):
     """CANCELLED and COPY n, boxed, so they cannot be missed (or cut off without it showing)."""
     if content.cancelled:
         top = page.y
         page.y += 3
         page.wrapped(x + 4, labels.joined(L.CANCELLED), 13, width - 8, bold=True)
-        page.wrapped(x + 4, labels.joined(L.CANCELLED_NOTE, separator=" "), 8, width - 8)
+        page.wrapped(x + 4, labels.joined(cancelled_note, separator=" "), 8, width - 8)
         page.box(x, top, width, page.y - top + 2, line_width=2)
         page.y += 6
     if content.copy_number:
@@ -215,15 +292,35 @@ def _banners(page, content, labels, x, width):
         page.y += 6
 
 
+def _bullet(page, line, labels, x, width, size):
+    page.wrapped(x, "• " + line, size, width, indent=size * 0.8)
+    translated = labels.second(line)
+    if translated:
+        page.wrapped(x + size * 0.8, translated, size - 0.5, width - size * 0.8)
+    page.y += size * 0.2
+
+
 def _rights_and_help(page, content, labels, x, width, size):
     page.wrapped(x, labels.joined(L.RIGHTS), size + 1.5, width, bold=True)
     for line in L.RIGHTS_LINES:
-        page.wrapped(x, "• " + line, size, width, indent=size * 0.8)
-        translated = labels.second(line)
-        if translated:
-            page.wrapped(x + size * 0.8, translated, size - 0.5, width - size * 0.8)
-        page.y += size * 0.2
+        _bullet(page, line, labels, x, width, size)
     page.y += size * 0.4
+    _help(page, content, labels, x, width, size)
+
+
+def _bring_and_help(page, content, labels, x, width, size):
+    """A referral slip: what to bring (the target's own list, then this slip and an identity document)."""
+    page.wrapped(x, labels.joined(L.WHAT_TO_BRING), size + 1.5, width, bold=True)
+    for line in (content.what_to_bring or "").splitlines():
+        if line.strip():
+            page.wrapped(x, "• " + line.strip(), size, width, indent=size * 0.8)
+            page.y += size * 0.2
+    _bullet(page, L.BRING_SLIP, labels, x, width, size)
+    page.y += size * 0.4
+    _help(page, content, labels, x, width, size)
+
+
+def _help(page, content, labels, x, width, size):
     page.wrapped(x, labels.joined(L.HELP), size + 1.5, width, bold=True)
     if content.helpline:
         for line in content.helpline.splitlines():
@@ -249,23 +346,24 @@ def _a4_page(content, labels, regular, bold, symbol, rights_size):
     width = A4[0]
     margin = A4_MARGIN
     inner = width - 2 * margin
+    kind = _kind(content, labels)
     page = _Page(regular, bold)
     page.y = margin
-    english, other = labels.both(L.TITLE)
+    english, other = labels.both(kind.title)
     page.text(margin, english, 18, bold=True)
     if other:
         page.text(margin, other, 12)
     page.y += 4
-    _banners(page, content, labels, margin, inner)
+    _banners(page, content, labels, margin, inner, kind.cancelled_note)
 
     module = QR_MODULE["a4"]
     qr_size = symbol.size * module
     qr_left = width - margin - qr_size
     column = qr_left - QUIET_MODULES * module - margin  # the fields keep out of the QR code's quiet zone
     top = page.y
-    page.wrapped(margin, labels.joined(L.NUMBER), 9, column)
-    page.text(margin, content.registration_number, 20, bold=True, leading=1.5)
-    for label, second, value in _fields(content, labels):
+    page.wrapped(margin, labels.joined(kind.number_label), 9, column)
+    page.text(margin, kind.number, 20, bold=True, leading=1.5)
+    for label, second, value in kind.fields:
         page.wrapped(margin, label if second is None else f"{label} / {second}", 8, column)
         page.wrapped(margin, value, 12, column, bold=True, leading=1.3)
         page.y += 2
@@ -277,12 +375,12 @@ def _a4_page(content, labels, regular, bold, symbol, rights_size):
     page.y = max(page.y, code_top + 36) + 6
     page.rule(margin, inner)
     page.y += 10
-    _rights_and_help(page, content, labels, margin, inner, rights_size)
+    kind.notes(page, content, labels, margin, inner, rights_size)
     page.y += 8
     page.rule(margin, inner)
     page.y += 6
-    page.wrapped(margin, L.VERIFY_NOTE, 8, inner)
-    verify_other = labels.second(L.VERIFY_NOTE)
+    page.wrapped(margin, kind.verify_note, 8, inner)
+    verify_other = labels.second(kind.verify_note)
     if verify_other:
         page.wrapped(margin, verify_other, 8, inner)
     return page
@@ -292,17 +390,18 @@ def _receipt(content, labels, regular, bold):
     width = RECEIPT_WIDTH
     margin = 4 * mm
     inner = width - 2 * margin
+    kind = _kind(content, labels)
     page = _Page(regular, bold)
     page.y = 3 * mm
-    english, other = labels.both(L.TITLE)
+    english, other = labels.both(kind.title)
     page.text(width / 2, english, 12, bold=True, center=True)
     if other:
         page.text(width / 2, other, 9, center=True)
     page.y += 3
-    _banners(page, content, labels, margin, inner)
-    page.wrapped(margin, labels.joined(L.NUMBER), 7.5, inner)
-    page.text(margin, content.registration_number, 14, bold=True, leading=1.4)
-    for label, second, value in _fields(content, labels):
+    _banners(page, content, labels, margin, inner, kind.cancelled_note)
+    page.wrapped(margin, labels.joined(kind.number_label), 7.5, inner)
+    page.text(margin, kind.number, 14, bold=True, leading=1.4)
+    for label, second, value in kind.fields:
         page.wrapped(margin, label if second is None else f"{label} / {second}", 7, inner)
         page.wrapped(margin, value, 9.5, inner, bold=True, leading=1.25)
         page.y += 1
@@ -316,12 +415,12 @@ def _receipt(content, labels, regular, bold):
     page.text(width / 2, format_short_code(content.short_code), 14, bold=True, center=True, leading=1.5)
     page.rule(margin, inner)
     page.y += 6
-    _rights_and_help(page, content, labels, margin, inner, 7.5)
+    kind.notes(page, content, labels, margin, inner, 7.5)
     page.y += 4
     page.rule(margin, inner)
     page.y += 4
-    page.wrapped(margin, L.VERIFY_NOTE, 6.5, inner)
-    verify_other = labels.second(L.VERIFY_NOTE)
+    page.wrapped(margin, kind.verify_note, 6.5, inner)
+    verify_other = labels.second(kind.verify_note)
     if verify_other:
         page.wrapped(margin, verify_other, 6.5, inner)
     page.y += 8 * mm  # room for the printer's cutter
@@ -352,7 +451,9 @@ def _canvas(buffer, title):
 def render_slip(content, layout="a4"):
     """One slip as a PDF document."""
     buffer = BytesIO()
-    canvas = _canvas(buffer, f"Registration slip {content.registration_number}")
+    title = (f"Referral slip {content.reference}" if isinstance(content, ReferralSlipContent)
+             else f"Registration slip {content.registration_number}")
+    canvas = _canvas(buffer, title)
     _draw(canvas, content, layout)
     canvas.save()
     return buffer.getvalue()

@@ -30,7 +30,7 @@ from registry.slips.render import LAYOUTS, SlipContent, render_batch, render_sli
 
 MAX_BATCH = 5000
 CHUNK = 500  # ids per IN (...) query
-REPLACED = "replaced by a new slip after the registration's details changed"
+REPLACED = "replaced by a new slip after the details it printed changed"
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class SlipIssuer:
         self._titles = {}
         self._destinations = {}
 
-    def _office_text(self, code):
+    def office_text(self, code):
         if code not in self._offices:
             office = db.session.scalar(select(Office).where(Office.code == code))
             self._offices[code] = f"{code} — {office.name}" if office else code
@@ -107,7 +107,14 @@ class SlipIssuer:
         short code) pairs already on the revocation list."""
         check_may_print(self.actor, registration)
         fields = printed_fields(registration)
-        digest = fields_digest(fields)
+        record, payload = self.sign_and_record(registration, fields_digest(fields), earlier, revoked,
+                                               cancelled=registration.status == "cancelled")
+        return IssuedSlip(record, self.content(registration, fields, payload))
+
+    def sign_and_record(self, registration, digest, earlier, revoked, cancelled, referral=None):
+        """Sign a slip of a registration (or of one of its referrals) whose printed fields have `digest`, and
+        record it: COPY n when an earlier slip had the same digest, otherwise a new original that revokes the
+        earlier ones. Returns (SlipPrint, SlipPayload)."""
         same = [p for p in earlier if p.digest == digest.hex()]
         copy_number = max(p.copy_number for p in same) + 1 if same else 0
         if copy_number > 255:
@@ -118,24 +125,27 @@ class SlipIssuer:
                 if (old.registration_number, old.short_code) not in revoked:
                     self._revoke(old, REPLACED)
                     revoked.add((old.registration_number, old.short_code))
-        cancelled = registration.status == "cancelled"
         node = current_app.config["OFFICE_CODE"]
         payload = sign(SlipPayload(key_id=self.key.key_id, office_code=node,
                                    registration_number=registration.registration_number, issued_on=self.today,
-                                   copy_number=copy_number, cancelled=cancelled, digest=digest), self.private_key)
+                                   copy_number=copy_number, cancelled=cancelled, digest=digest,
+                                   referral=referral is not None), self.private_key)
         record = SlipPrint(
-            registration_id=registration.id, registration_number=registration.registration_number,
+            registration_id=registration.id, referral_id=referral.id if referral is not None else None,
+            registration_number=registration.registration_number,
             office_code=node, copy_number=copy_number, issued_on=self.today, printed_at=utcnow(),
             printed_by=actor_name(self.actor), layout=self.layout, key_id=self.key.key_id, digest=digest.hex(),
             short_code=payload.short_code, cancelled=cancelled, payload=payload.text(),
         )
         db.session.add(record)
-        record_event("slip.reprinted" if copy_number else "slip.printed", registration, actor=self.actor, details={
-            "number": registration.registration_number, "copy": copy_number, "short_code": payload.short_code,
-            "layout": self.layout, "key_id": self.key.key_id, "cancelled": cancelled,
-        })
+        details = {"number": registration.registration_number, "copy": copy_number, "short_code": payload.short_code,
+                   "layout": self.layout, "key_id": self.key.key_id, "cancelled": cancelled}
+        if referral is not None:
+            details["referral"] = referral.reference
+        record_event("slip.reprinted" if copy_number else "slip.printed", referral or registration,
+                     actor=self.actor, details=details)
         earlier.append(record)
-        return IssuedSlip(record, self.content(registration, fields, payload))
+        return record, payload
 
     def _destination_text(self, country, subdivision):
         key = (country, subdivision)
@@ -149,7 +159,7 @@ class SlipIssuer:
             given_names=fields.given_names, date_of_birth=fields.date_of_birth, sex=fields.sex,
             destination=self._destination_text(fields.destination_country, fields.destination_subdivision),
             destination_country=fields.destination_country,
-            occupation=self._occupation_text(fields.occupation_code), office=self._office_text(fields.office_code),
+            occupation=self._occupation_text(fields.occupation_code), office=self.office_text(fields.office_code),
             registered_on=fields.registered_on, officer=fields.officer, printed_on=payload.issued_on,
             copy_number=payload.copy_number, cancelled=payload.cancelled, short_code=payload.short_code,
             qr_text=payload.text(), **self.printing_office,
@@ -171,7 +181,8 @@ def _chunks(items):
 def _earlier_prints(registrations):
     prints = {registration.id: [] for registration in registrations}
     for chunk in _chunks(list(prints)):
-        for record in db.session.scalars(select(SlipPrint).where(SlipPrint.registration_id.in_(chunk))
+        for record in db.session.scalars(select(SlipPrint).where(SlipPrint.registration_id.in_(chunk),
+                                                                 SlipPrint.referral_id.is_(None))
                                          .order_by(SlipPrint.printed_at)):
             prints[record.registration_id].append(record)
     return prints
@@ -260,8 +271,10 @@ def print_batch(registrations, actor, layout="a4", today=None):
 
 
 def prints_of(registration):
-    """The registration's slips, newest first, each with whether it is revoked."""
-    records = db.session.scalars(select(SlipPrint).where(SlipPrint.registration_id == registration.id)
+    """The registration's slips (its referrals' slips not included), newest first, each with whether it is
+    revoked."""
+    records = db.session.scalars(select(SlipPrint).where(SlipPrint.registration_id == registration.id,
+                                                         SlipPrint.referral_id.is_(None))
                                  .order_by(SlipPrint.printed_at.desc())).all()
     revoked = revoked_slips([registration.registration_number])
     return [(record, (record.registration_number, record.short_code) in revoked) for record in records]

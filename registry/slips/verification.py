@@ -6,6 +6,7 @@ the printed fields when the slip is genuine, nothing personal otherwise. Every c
 input that is not a slip code or number at all is refused with a message and changes nothing.
 """
 import enum
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -16,8 +17,14 @@ from registry.extensions import db
 from registry.registration.models import Registration
 from registry.registration.numbering import parse_registration_number
 from registry.slips.models import Revocation, SigningKey, SlipPrint
-from registry.slips.payload import PayloadInvalid, fields_digest, normalise_short_code, parse_payload
+from registry.slips.payload import (
+    PayloadInvalid, fields_digest, normalise_short_code, parse_payload, referral_digest,
+)
+from registry.slips.referral_slips import referral_fields
 from registry.slips.services import printed_fields
+
+
+REFERENCE_SUFFIX = re.compile(r"\s*/\s*R\s*\d+$", re.IGNORECASE)
 
 
 class Verdict(enum.Enum):
@@ -37,6 +44,7 @@ class Verification:
     reason: str
     payload: object = None  # the SlipPayload checked, when there was one
     registration: Registration | None = None  # set only for a genuine slip whose registration is held here
+    referral: object = None  # set only for a genuine referral slip whose referral is held here
     notes: tuple = field(default_factory=tuple)
 
     @property
@@ -85,6 +93,8 @@ def check_payload(payload):
     if revoked_slip is not None:
         return Verification(Verdict.REVOKED, f"this slip was voided on {revoked_slip.revoked_at:%Y-%m-%d} "
                             f"({revoked_slip.reason}).", payload)
+    if payload.referral:
+        return _check_referral(payload)
     registration = db.session.scalar(
         select(Registration).where(Registration.registration_number == payload.registration_number))
     if registration is None or registration.is_deleted:
@@ -100,6 +110,26 @@ def check_payload(payload):
         notes.append(f"The registration was cancelled on {registration.status_changed_on}.")
     return Verification(Verdict.GENUINE, f"signed by {payload.office_code}; the details match the registration.",
                         payload, registration=registration, notes=tuple(notes))
+
+
+def _check_referral(payload):
+    """A referral slip with a valid signature: compare it with the referral it was printed for."""
+    record = db.session.scalar(select(SlipPrint).where(
+        SlipPrint.registration_number == payload.registration_number, SlipPrint.short_code == payload.short_code))
+    referral = record.referral if record is not None else None
+    if referral is None or referral.is_deleted:
+        return Verification(Verdict.GENUINE, f"the signature of {payload.office_code} is valid. This office holds no "
+                            "copy of the referral yet, so the printed details could not be compared.", payload,
+                            notes=("Compare the slip with the registration number, office and date shown here.",))
+    if referral_digest(referral_fields(referral)) != payload.digest:
+        return Verification(Verdict.ALTERED, "the signature is valid, but the referral's details are not the ones "
+                            "this slip was printed with: the referral was changed after printing, or the slip is not "
+                            "the one the office printed. Ask the office for a new slip.", payload)
+    notes = []
+    if referral.status == "cancelled":
+        notes.append(f"The referral was cancelled on {referral.outcome_on}.")
+    return Verification(Verdict.GENUINE, f"signed by {payload.office_code}; the details match the referral.",
+                        payload, referral=referral, notes=tuple(notes))
 
 
 def _audit(result, method, actor):
@@ -128,7 +158,8 @@ def verify_typed(number_text, short_code_text, actor=None):
     """Check a slip from its registration number and short code, typed from the paper. The answer for a
     wrong code is the same whether or not the number exists, so the page tells nothing about who registered."""
     try:
-        number = str(parse_registration_number(number_text))
+        # A referral slip prints its reference (BBR-2026-000123-K/R2): the registration number is its first part.
+        number = str(parse_registration_number(REFERENCE_SUFFIX.sub("", (number_text or "").strip())))
     except DomainError as exc:
         raise NotASlip(exc.message, field="number") from None
     code = normalise_short_code(short_code_text)

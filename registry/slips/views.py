@@ -18,7 +18,7 @@ from registry.slips.verification import NotASlip, verify_payload, verify_typed
 bp = Blueprint("slips", __name__)
 
 
-def _pdf(data, name):
+def pdf_response(data, name):
     # An attachment, not inline: each print is recorded, so the browser must not fetch it again by itself.
     response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name,
                          conditional=False, etag=False)
@@ -49,7 +49,7 @@ def print_one(number):
         flash(exc.message, "error")
         return redirect(back)
     copy = f"-copy{issued.record.copy_number}" if issued.record.copy_number else ""
-    return _pdf(pdf, f"slip-{registration.registration_number}{copy}-{form.layout.data}.pdf")
+    return pdf_response(pdf, f"slip-{registration.registration_number}{copy}-{form.layout.data}.pdf")
 
 
 @bp.post("/registrations/<number>/slip/void")
@@ -88,7 +88,7 @@ def batch():
             show_errors(form, exc)
         else:
             name = "slips-list" if numbers else f"slips-{form.office_code.data.upper()}-{form.on.data.isoformat()}"
-            return _pdf(pdf, f"{name}-{len(issued)}-{form.layout.data}.pdf")
+            return pdf_response(pdf, f"{name}-{len(issued)}-{form.layout.data}.pdf")
     return render_template("slips/batch.html", form=form)
 
 

@@ -38,6 +38,7 @@ def _registry():
     from registry.codes.models import IscoGroup
     from registry.offices.models import Office
     from registry.people.models import Person
+    from registry.referrals.models import Employer, Referral, Service, Vacancy
     from registry.registration.models import Registration
     from registry.slips.models import Revocation, SigningKey, SlipPrint
 
@@ -50,6 +51,12 @@ def _registry():
             Entity("isco_group", IscoGroup, pushable=False, pullable=True),
             Entity("person", Person, pushable=True, pullable=True),
             Entity("registration", Registration, pushable=True, pullable=True),
+            # Referral targets are managed at any office or at head office and reach every office; so do
+            # referrals, so a vacancy's places are counted across the network.
+            Entity("referral_service", Service, pushable=True, pullable=True),
+            Entity("employer", Employer, pushable=True, pullable=True),
+            Entity("vacancy", Vacancy, pushable=True, pullable=True),
+            Entity("referral", Referral, pushable=True, pullable=True),
             # Offices report their audit trail to central; other offices' trails never travel to an office.
             Entity("audit_event", AuditEvent, pushable=True, pullable=False),
             # Slips: every office's public keys and revocations reach every office, so any office checks any

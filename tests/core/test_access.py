@@ -6,6 +6,7 @@ on top of that the policies that must never change are asserted outright: statis
 data, user and office administration is for administrators only, and an unmarked view is refused to all.
 """
 import uuid
+from datetime import date
 
 import pytest
 from flask import Blueprint
@@ -15,6 +16,10 @@ from registry.auth.models import User
 from registry.core.access import ADMIN, ALL_ROLES, OFFICER, STATISTICIAN, SUPERVISOR, public, roles_required
 from registry.core.db import command_transaction
 from registry.extensions import db
+from registry.referrals.services import issue_referral
+from registry.referrals.targets import (
+    EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
+)
 from tests.conftest import extract_csrf, make_app
 from tests.support.factories import create_registration
 
@@ -24,7 +29,7 @@ USER_FOR_ROLE = {OFFICER: "officer", SUPERVISOR: "supervisor", STATISTICIAN: "st
 # /verify: anyone holding a slip may check it; it shows no more than the slip in their hand.
 ALWAYS_PUBLIC = {"static", "auth.login", "health.healthz", "slips.verify"}
 # Pages that show personal data of migrants (people, their registrations and slips, the audit trail of who saw them).
-PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips")
+PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips", "referrals")
 NO_PERSONAL_DATA = {"registration.summary", "slips.verify"}  # counts only; what the slip itself shows
 ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user"}
 ADMIN_ONLY_BLUEPRINTS = ("offices",)
@@ -54,8 +59,16 @@ def samples(app):
     """A real value for every URL argument the app's routes take."""
     with app.app_context(), command_transaction():
         officer = db.session.scalar(select(User).where(User.username == "officer"))
+        supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
         registration = create_registration(actor=officer)
-        values = {"person_id": registration.person_id, "number": registration.registration_number}
+        service = create_service(ServiceData(kind="medical", name="Clinic", address="Main Road"), supervisor)
+        employer = create_employer(EmployerData(name="Mopani Citrus", country="ZA", subdivision="ZA-LP"), supervisor)
+        vacancy = create_vacancy(employer, VacancyData(title="Pickers", occupation_code="9211", places=5,
+                                                       starts_on=date.today()), supervisor)
+        referral = issue_referral(registration, service, date.today(), officer)
+        values = {"person_id": registration.person_id, "number": registration.registration_number,
+                  "service_id": service.id, "employer_id": employer.id, "vacancy_id": vacancy.id,
+                  "sequence": referral.sequence}
     values.update(username="officer", code="BBR", country="ZA", filename="css/registry.css",
                   conflict_id=uuid.uuid4(), candidate_id=uuid.uuid4(), action="distinct")
     return values
