@@ -1,4 +1,5 @@
-"""Bulk generation of synthetic people and registrations, in batches, so a million rows fit in little memory.
+"""Bulk generation of synthetic people, registrations and (where the database has services and vacancies)
+referrals, in batches, so a million rows fit in little memory.
 
 Rows go in through Core inserts (the ORM's per-object bookkeeping would cost minutes at this scale), so
 this module writes each row's outbox entry itself, the same entry the flush hook would have written.
@@ -14,6 +15,7 @@ from registry.demo import data
 from registry.extensions import db
 from registry.people.models import Person
 from registry.people.names import name_key
+from registry.referrals.models import Referral, Service, Vacancy
 from registry.registration.models import Registration
 from registry.registration.numbering import RegistrationNumber, RegistrationSequence, raise_sequence_floor
 from registry.sync.models import OutboxEntry
@@ -97,6 +99,40 @@ class DemoGenerator:
             "status": status, "status_changed_on": changed,
         }
 
+    def use_targets(self, services, vacancies):
+        """Referral targets present in the database: [(id, kind)], [(id, places, placed)]."""
+        self.services = services
+        self.vacancies = [[vacancy_id, places, placed] for vacancy_id, places, placed in vacancies]
+
+    def _referral(self, registration):
+        """Half of the referred and departed registrations got a referral: a service, or (departed ones,
+        while a vacancy has places left) a placement."""
+        rng = self.rng
+        if registration["status"] not in ("referred", "departed") or rng.random() < 0.5 or not self.services:
+            return None
+        issued = min(registration["registered_on"] + timedelta(days=rng.randrange(0, 10)), self.today)
+        open_vacancies = [v for v in self.vacancies if v[2] < v[1]]
+        vacancy = rng.choice(open_vacancies) if registration["status"] == "departed" and open_vacancies \
+            and rng.random() < 0.4 else None
+        if vacancy:
+            vacancy[2] += 1
+            kind, service_id, vacancy_id, status = "vacancy", None, vacancy[0], "placed"
+        else:
+            service_id, kind = rng.choice(self.services)
+            vacancy_id = None
+            status = "issued" if registration["status"] == "referred" and rng.random() < 0.5 else \
+                _weighted(rng, {"attended": 70, "no_show": 15, "declined": 5, "cancelled": 10})
+        outcome_on = None if status == "issued" else min(issued + timedelta(days=rng.randrange(1, 15)), self.today)
+        office = registration["office_code"]
+        return {
+            "id": new_id(), "version": 1, "origin_office": office, "updated_at": utcnow(), "deleted_at": None,
+            "registration_id": registration["id"], "registration_number": registration["registration_number"],
+            "sequence": 1, "office_code": office, "kind": kind, "service_id": service_id, "vacancy_id": vacancy_id,
+            "issued_on": issued, "issued_by": f"officer.{office.lower()}", "due_by": issued + timedelta(days=14),
+            "note": None, "status": status, "outcome_on": outcome_on,
+            "outcome_by": None if status == "issued" else f"officer.{office.lower()}", "outcome_note": None,
+        }
+
     def batch(self, size):
         people, registrations = [], []
         for _ in range(size):
@@ -109,7 +145,8 @@ class DemoGenerator:
                 person_id = person["id"]
             registrations.append(self._registration(person_id, office))
         self.recent_people = [person["id"] for person in people[-500:]] or self.recent_people
-        return people, registrations
+        referrals = [made for made in map(self._referral, registrations) if made]
+        return people, registrations, referrals
 
 
 def _outbox_rows(model, rows):
@@ -130,15 +167,25 @@ def load_demo(total, offices, seed=2026, today=None, progress=None):
     for office, year, last in db.session.execute(select(
             RegistrationSequence.office_code, RegistrationSequence.year, RegistrationSequence.last_value)):
         generator.sequences[(office, year)] = last
+    placed = dict(db.session.execute(select(Referral.vacancy_id, db.func.count()).where(
+        Referral.status == "placed").group_by(Referral.vacancy_id)).all())
+    generator.use_targets(
+        db.session.execute(select(Service.id, Service.kind).where(Service.active.is_(True))
+                           .order_by(Service.name)).all(),
+        [(v.id, v.places, placed.get(v.id, 0)) for v in db.session.scalars(
+            select(Vacancy).where(Vacancy.status == "open").order_by(Vacancy.title))])
     made_people = made_registrations = 0
     remaining = total
     while remaining > 0:
         size = min(BATCH, remaining)
-        people, registrations = generator.batch(size)
+        people, registrations, referrals = generator.batch(size)
         if people:
             db.session.execute(insert(Person), people)
         db.session.execute(insert(Registration), registrations)
-        db.session.execute(insert(OutboxEntry), _outbox_rows(Person, people) + _outbox_rows(Registration, registrations))
+        if referrals:
+            db.session.execute(insert(Referral), referrals)
+        db.session.execute(insert(OutboxEntry), _outbox_rows(Person, people) + _outbox_rows(Registration, registrations)
+                           + _outbox_rows(Referral, referrals))
         for (office, year), last in generator.sequences.items():
             raise_sequence_floor(office, year, last)
         db.session.commit()

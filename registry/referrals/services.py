@@ -82,6 +82,11 @@ def issue_referral(registration, target, due_by, actor, note="", today=None):
         if already is not None:
             errors["target"] = [f"{registration.registration_number} already has an open referral there "
                                 f"({already.reference}, issued {already.issued_on.isoformat()})."]
+    if registration.status == "registered" and registration.registered_on > today:
+        # Its status becomes referred today, which cannot come before the day it was registered.
+        errors.setdefault("target", []).append(
+            f"{registration.registration_number} is dated {registration.registered_on.isoformat()}, after today: "
+            "check this computer's date.")
     if errors:
         raise ValidationFailed(errors)
     referral = Referral(
@@ -149,14 +154,17 @@ def record_outcome(referral, status, on, expected_version, actor, note="", today
     db.session.flush()
     record_event("referral.outcome", referral, actor=actor, details={
         "reference": referral.reference, "before": before, "after": status, "on": on.isoformat()})
-    _follow(registration, status, on, actor, today)
+    _follow(registration, status, on, actor, today, before)
     return referral
 
 
-def _follow(registration, outcome, on, actor, today):
+def _follow(registration, outcome, on, actor, today, before):
     """Keep the registration's status in step with its referrals."""
     if outcome == "placed" and registration.status in ("registered", "referred"):
         change_status(registration, "departed", on, registration.version, actor, today=today)
+    elif outcome == "cancelled" and before == "placed" and registration.status == "departed":
+        # The placement fell through before departure: the person is referred again, not gone.
+        change_status(registration, "referred", on, registration.version, actor, today=today)
     elif outcome == "cancelled" and registration.status == "referred":
         still = db.session.scalar(select(func.count()).select_from(Referral).where(
             Referral.registration_id == registration.id, Referral.status != "cancelled",

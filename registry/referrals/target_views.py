@@ -204,7 +204,7 @@ def vacancy_status(vacancy_id):
             set_vacancy_status(vacancy, form.status.data, form.version.data, current_user)
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            flash(" ".join(exc.messages), "error")
         else:
             flash("The vacancy is closed: no more referrals." if vacancy.status == "closed"
                   else "The vacancy is open for referrals again.", "info")

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from registry.audit.services import history_of
+from registry.audit.services import history_of, record_event
 from registry.core.access import PERSONAL_DATA_ROLES, can_change_office_records, roles_required
 from registry.core.errors import DomainError, NotFound
 from registry.core.forms import show_errors
@@ -123,6 +123,7 @@ def show(number, sequence):
     form.status.choices = [choice for choice in form.status.choices if choice.value in allowed
                            and (choice.value != "placed" or referral.vacancy_id)]
     can_change = can_change_office_records(current_user, referral.office_code)
+    record_event("referral.viewed", referral, details={"reference": referral.reference})
     return render_template("referrals/show.html", referral=referral, registration=referral.registration,
                            person=referral.registration.person, form=form, can_change=can_change,
                            slips=referral_prints_of(referral), overdue=is_overdue(referral),

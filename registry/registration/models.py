@@ -18,7 +18,8 @@ STATUSES = {
 TRANSITIONS = {
     "registered": ("referred", "departed", "cancelled"),
     "referred": ("registered", "departed", "cancelled"),
-    "departed": ("returned",),
+    # Back to referred: a departure recorded in error, or a placement that fell through before departure.
+    "departed": ("returned", "referred"),
     "returned": (),
     "cancelled": ("registered",),
 }

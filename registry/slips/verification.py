@@ -157,9 +157,12 @@ def verify_payload(text, actor=None):
 def verify_typed(number_text, short_code_text, actor=None):
     """Check a slip from its registration number and short code, typed from the paper. The answer for a
     wrong code is the same whether or not the number exists, so the page tells nothing about who registered."""
+    typed = (number_text or "").strip()
+    suffix = REFERENCE_SUFFIX.search(typed)
+    sequence = int("".join(ch for ch in suffix.group() if ch.isdigit())) if suffix else None
     try:
         # A referral slip prints its reference (BBR-2026-000123-K/R2): the registration number is its first part.
-        number = str(parse_registration_number(REFERENCE_SUFFIX.sub("", (number_text or "").strip())))
+        number = str(parse_registration_number(REFERENCE_SUFFIX.sub("", typed)))
     except DomainError as exc:
         raise NotASlip(exc.message, field="number") from None
     code = normalise_short_code(short_code_text)
@@ -168,6 +171,9 @@ def verify_typed(number_text, short_code_text, actor=None):
                        field="short_code")
     record = db.session.scalar(select(SlipPrint).where(SlipPrint.registration_number == number,
                                                        SlipPrint.short_code == code))
+    if record is not None and sequence is not None and (record.referral is None or
+                                                        record.referral.sequence != sequence):
+        record = None  # the short code is of another slip than the referral typed: no match
     if record is None:
         result = Verification(Verdict.UNKNOWN, "no slip with this registration number and short code is known at "
                               "this office. Check both against the slip; a slip printed elsewhere in the last hours "

@@ -189,7 +189,7 @@ def test_allowed_status_paths(ctx, officer):
 
 REFUSED_CHANGES = [
     ([], "returned", "A registered registration can become referred, departed, cancelled, not returned."),
-    (["departed"], "cancelled", "A departed registration can become returned, not cancelled."),
+    (["departed"], "cancelled", "A departed registration can become returned, referred, not cancelled."),
     (["departed", "returned"], "registered", "A returned registration can become nothing, not registered."),
     (["cancelled"], "departed", "A cancelled registration can become registered, not departed."),
     ([], "emigrated", "Unknown status 'emigrated'."),
