@@ -66,12 +66,13 @@ def _register_blueprints(app):
     from registry.referrals import targets_bp
     from registry.registration import bp as registration_bp
     from registry.slips.views import bp as slips_bp
+    from registry.statistics import bp as statistics_bp
     from registry.sync.api import bp as sync_api_bp
     from registry.sync.views import bp as sync_bp
 
     # Both roles register, search and administer; only central serves the sync API.
     for blueprint in (auth_bp, health_bp, codes_bp, offices_bp, people_bp, registration_bp, audit_bp, sync_bp,
-                      slips_bp, referrals_bp, targets_bp):
+                      slips_bp, referrals_bp, targets_bp, statistics_bp):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_ROLE"] == "central":
         app.register_blueprint(sync_api_bp)
@@ -110,9 +111,10 @@ def _register_commands(app):
     from registry.demo.cli import demo_cli
     from registry.offices.cli import offices_cli
     from registry.slips.cli import slips_cli
+    from registry.statistics.cli import extract_cli
     from registry.sync.cli import sync_cli  # also adds `offices issue-secret`
 
-    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli):
+    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli):
         app.cli.add_command(group)
 
 

@@ -24,8 +24,13 @@ ENV_KEYS = (
     "NATIONAL_ID_PATTERNS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_MINUTES",
+    "HOME_COUNTRY",
+    "DISCLOSURE_THRESHOLD",
+    "MICRODATA_K",
+    "PSEUDONYM_SECRET",
 )
-INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS", "SYNC_BATCH_SIZE"}
+INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS", "SYNC_BATCH_SIZE",
+            "DISCLOSURE_THRESHOLD", "MICRODATA_K"}
 
 ROLES = ("office", "central")
 ENVIRONMENTS = ("production", "demo", "test")
@@ -52,6 +57,13 @@ DEFAULTS = {
     # Extra or replacement national ID shapes, as JSON: {"LS": "^[0-9]{12}$"} (see docs/configuration.md).
     "NATIONAL_ID_PATTERNS": None,
     "LOGIN_MAX_FAILURES": 5,
+    # Statistics: whose nationals count as outbound migrant workers (ISO 3166-1; the reference area of
+    # extracts), counts below this are suppressed in published tables, and microdata is k-anonymous for this k.
+    "HOME_COUNTRY": "ZW",
+    "DISCLOSURE_THRESHOLD": 5,
+    "MICRODATA_K": 5,
+    # Keys the pseudonymous person key of microdata extracts; derived from SECRET_KEY when not set.
+    "PSEUDONYM_SECRET": None,
     # werkzeug's method string; the tests use a cheap one, production keeps the strong default.
     "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_LOCKOUT_MINUTES": 15,
@@ -114,6 +126,12 @@ def _finish(app):
         name = f"registry-{cfg['REGISTRY_ROLE']}-{cfg['OFFICE_CODE'].lower()}.db"
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / name)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["DATABASE_URL"])
+    cfg["HOME_COUNTRY"] = (cfg["HOME_COUNTRY"] or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", cfg["HOME_COUNTRY"]):
+        raise ConfigError(f"HOME_COUNTRY must be an ISO 3166-1 alpha-2 code such as ZW, not {cfg['HOME_COUNTRY']!r}")
+    for key, low in (("DISCLOSURE_THRESHOLD", 2), ("MICRODATA_K", 2)):
+        if not isinstance(cfg[key], int) or not low <= cfg[key] <= 100:
+            raise ConfigError(f"{key} must be a whole number from {low} to 100, not {cfg[key]!r}")
     if env == "test":
         cfg["TESTING"] = True
     if env in ("demo", "test"):

@@ -31,10 +31,13 @@ ALWAYS_PUBLIC = {"static", "auth.login", "health.healthz", "slips.verify"}
 # Pages that show personal data of migrants (people, their registrations and slips, the audit trail of who saw them).
 PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips", "referrals")
 NO_PERSONAL_DATA = {"registration.summary", "slips.verify"}  # counts only; what the slip itself shows
-ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user"}
+ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user",
+              "statistics.full_extract", "statistics.disclosures"}
 ADMIN_ONLY_BLUEPRINTS = ("offices",)
 # URL arguments with no real record behind them in the test database: the view may answer 404 there.
 NO_REAL_SAMPLE = {"conflict_id", "candidate_id"}
+# A download's filters come in the query string: without them the answer is a 400 that says which are missing.
+NO_REAL_SAMPLE |= {"file_format"}
 
 
 def marking(app, endpoint):
@@ -70,7 +73,8 @@ def samples(app):
                   "service_id": service.id, "employer_id": employer.id, "vacancy_id": vacancy.id,
                   "sequence": referral.sequence}
     values.update(username="officer", code="BBR", country="ZA", filename="css/registry.css",
-                  conflict_id=uuid.uuid4(), candidate_id=uuid.uuid4(), action="distinct")
+                  conflict_id=uuid.uuid4(), candidate_id=uuid.uuid4(), action="distinct", key="trend",
+                  file_format="csv")
     return values
 
 
