@@ -9,10 +9,22 @@ from registry.extensions import db
 def finish_request(response):
     """after_request: commit what the request did if it succeeded, otherwise roll it all back."""
     if response.status_code < 400 and request.method != "HEAD":
-        db.session.commit()
+        _commit_keeping_loaded_rows()
     else:
         db.session.rollback()
     return response
+
+
+def _commit_keeping_loaded_rows():
+    """Commit without expiring what the session loaded: the response is already made, and expiring would only
+    make the rest of the request (the security headers ask whether the user is logged in) read the user again.
+    The session itself ends with the app context, so nothing stale outlives the request."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def rollback_on_exception(exc):

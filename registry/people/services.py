@@ -182,11 +182,18 @@ def name_similarity(surname_key, given_key, other):
 
 def find_similar(surname_key, given_key, born, exclude_id=None):
     """People born the same day whose name is the same or very similar, best first."""
-    query = select(Person).where(Person.date_of_birth == born, Person.deleted_at.is_(None))
+    # Score the name keys alone: a busy birth date has many people, and most of them are not similar.
+    query = select(Person.id, Person.surname_key, Person.given_names_key).where(
+        Person.date_of_birth == born, Person.deleted_at.is_(None))
     if exclude_id:
         query = query.where(Person.id != exclude_id)
-    scored = [(person, name_similarity(surname_key, given_key, person)) for person in db.session.scalars(query)]
-    similar = [(person, round(score)) for person, score in scored if score >= SIMILAR_NAME_SCORE]
+    scored = [(row.id, score) for row in db.session.execute(query)
+              if (score := name_similarity(surname_key, given_key, row)) >= SIMILAR_NAME_SCORE]
+    if not scored:
+        return []
+    people = {person.id: person for person in db.session.scalars(
+        select(Person).where(Person.id.in_([person_id for person_id, _ in scored])))}
+    similar = [(people[person_id], round(score)) for person_id, score in scored]
     return sorted(similar, key=lambda pair: -pair[1])
 
 

@@ -33,10 +33,13 @@ class RegistrationFieldsForm(FlaskForm):
     agency_name = StringField("Recruitment agency", validators=[Length(max=160)])
 
     def __init__(self, *args, default_destination="ZA", **kwargs):
+        """`default_destination` is a country code, or a function giving one: called only when the form has
+        no destination yet (a new form), so a submitted form costs no lookup."""
         super().__init__(*args, **kwargs)
         self.destination_country.choices = country_choices()
         if not self.destination_country.data:
-            self.destination_country.data = default_destination
+            self.destination_country.data = default_destination() if callable(default_destination) \
+                else default_destination
         self.destination_subdivision.choices = [("", "—")] + list(subdivisions_of(self.destination_country.data))
 
 

@@ -52,7 +52,7 @@ def _prefill_from_search(form, text):
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*PERSONAL_DATA_ROLES)
 def new():
-    form = NewRegistrationForm(default_destination=_default_destination())
+    form = NewRegistrationForm(default_destination=_default_destination)
     if request.method == "GET":
         _prefill_from_search(form, request.args.get("q"))
     duplicates, existing = [], None
@@ -89,7 +89,7 @@ def new_for_person(person_id):
         person = get_person(person_id)
     except DomainError:
         abort(404)
-    form = EditRegistrationForm(default_destination=_default_destination())
+    form = EditRegistrationForm(default_destination=_default_destination)
     del form.version
     if form.validate_on_submit():
         try:

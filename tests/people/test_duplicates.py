@@ -92,3 +92,19 @@ def test_a_tombstoned_person_is_no_duplicate(tendai, officer):
     again = create_person(person_data(surname="Moyo", given_names="Tendai Rudo", date_of_birth=BORN,
                                       national_id="63-123456 A 78"), officer)
     assert again.id != tendai.id
+
+
+def test_every_similar_person_born_that_day_is_offered_best_first_and_no_one_else(tendai, officer):
+    variant = create_person(person_data(surname="Moyo", given_names="Tendayi Rudo", date_of_birth=BORN), officer,
+                            override_duplicates=True)
+    create_person(person_data(surname="Sibanda", given_names="Nomsa", date_of_birth=BORN), officer)
+    create_person(person_data(surname="Moyo", given_names="Tendai Rudo", date_of_birth=date(1994, 11, 6)), officer)
+    db.session.commit()
+    before = row_counts()
+    with pytest.raises(PossibleDuplicates) as caught:
+        create_person(person_data(surname="Moyo", given_names="Tendai Rudo", date_of_birth=BORN), officer)
+    candidates = caught.value.candidates
+    assert [person.id for person, _ in candidates] == [tendai.id, variant.id]
+    assert candidates[0][1] == 100 and 85 <= candidates[1][1] < 100
+    assert all(isinstance(person, Person) and person.date_of_birth == BORN for person, _ in candidates)
+    assert row_counts() == before
