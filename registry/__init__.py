@@ -109,12 +109,13 @@ def _register_commands(app):
     from registry.auth.cli import users_cli
     from registry.codes.cli import codes_cli
     from registry.demo.cli import demo_cli
+    from registry.matching.cli import match_cli
     from registry.offices.cli import offices_cli
     from registry.slips.cli import slips_cli
     from registry.statistics.cli import extract_cli
     from registry.sync.cli import sync_cli  # also adds `offices issue-secret`
 
-    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli):
+    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli):
         app.cli.add_command(group)
 
 

@@ -2,7 +2,7 @@
 from registry.audit.models import AuditEvent  # noqa: F401
 from registry.auth.models import LoginThrottle, User  # noqa: F401
 from registry.codes.models import IscoGroup  # noqa: F401
-from registry.matching.models import DuplicateCandidate  # noqa: F401
+from registry.matching.models import DuplicateCandidate, PersonMatchKey  # noqa: F401  (and the keys flush hook)
 from registry.offices.models import Office  # noqa: F401
 from registry.people.models import Person  # noqa: F401
 from registry.referrals.models import Employer, Referral, Service, Vacancy  # noqa: F401

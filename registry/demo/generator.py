@@ -13,6 +13,8 @@ from registry.core.ids import new_id
 from registry.core.types import utcnow
 from registry.demo import data
 from registry.extensions import db
+from registry.matching.keys import key_row
+from registry.matching.models import PersonMatchKey
 from registry.people.models import Person
 from registry.people.names import name_key
 from registry.referrals.models import Referral, Service, Vacancy
@@ -181,6 +183,8 @@ def load_demo(total, offices, seed=2026, today=None, progress=None):
         people, registrations, referrals = generator.batch(size)
         if people:
             db.session.execute(insert(Person), people)
+            # Core inserts pass the flush hook by, so the identity-matching keys are written here too.
+            db.session.execute(insert(PersonMatchKey), [row for row in map(key_row, people) if row is not None])
         db.session.execute(insert(Registration), registrations)
         if referrals:
             db.session.execute(insert(Referral), referrals)
