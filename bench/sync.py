@@ -4,8 +4,8 @@ The sync benchmark: offices (SQLite, `flask sync run` as their own processes) pu
 (PostgreSQL, served by gunicorn) over loopback.
 
 1. push: one office pushes its whole backlog (`flask demo load` rows and their outbox entries) in one
-   `sync run`, which then pulls central's feed back; records per second, compared with loading the same
-   rows into the same PostgreSQL with COPY.
+   `sync run`, which then pulls central's feed (which leaves out the office's own changes); records per
+   second, compared with loading the same people and registrations into the same PostgreSQL with COPY.
 2. memory: peak resident memory of every process taking part (office command, gunicorn master and workers).
 3. incremental: central already holding a million registrations, an office that is up to date adds 100
    registrations and runs one `sync run`.
@@ -13,7 +13,8 @@ The sync benchmark: offices (SQLite, `flask sync run` as their own processes) pu
 
 Results go into docs/benchmarks.md between `<!-- sync:start -->` and `<!-- sync:end -->` (the rest of the
 file is left as it is); `--quick` writes bench/.work/sync/benchmarks-quick.md instead. The prepared central
-database of step 3 is kept in bench/.work/sync/cache/ so a re-run is quick. `--wait-quiet SECONDS` waits
+database of step 3 is kept in bench/.work/sync/cache/ so a re-run is quick (after a new migration it is brought
+up to date with `flask db upgrade` once, not rebuilt; `--rebuild` rebuilds it). `--wait-quiet SECONDS` waits
 (that long at most) for other work on the machine to stop before each part; `--check` exits with status 1
 when a target is missed. Logs of every command and server are in bench/.work/sync/logs/.
 """
@@ -89,7 +90,7 @@ def _central_counts(pg, dbname, office):
 # --- 1 and 2: one office pushes its backlog ------------------------------------------------------------
 
 def push_benchmark(pg, secrets, sizes, batch_size=None):
-    """One office pushes its whole backlog in one `sync run` (which then pulls the feed back)."""
+    """One office pushes its whole backlog in one `sync run` (which then pulls the feed)."""
     log = LOGS / "push.log"
     log.write_text("")
     dbname = "central_push"
@@ -284,7 +285,7 @@ def main(argv=None):
     parser.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
                         help="before each part, wait up to this long for other work on the machine to stop")
     parser.add_argument("--batch-size", type=int, metavar="N",
-                        help="SYNC_BATCH_SIZE for the offices (default: the app's own, 500; at most 1000)")
+                        help="SYNC_BATCH_SIZE for the offices (default: the app's own, 1000; at most 1000)")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL

@@ -1,14 +1,13 @@
-"""`python -m bench.sync_profile [--registrations N] [--batch 500] [--no-profile]`: where a push spends time.
+"""`python -m bench.sync_profile [--registrations N] [--batch 1000] [--no-profile]`: where a push spends time.
 
-Runs in one process, without HTTP: an office (SQLite, `flask demo load` rows) builds its push batches as
-`office.push_pending` does, and central (a throwaway PostgreSQL) answers them through its Flask test
-client, signed like a real office's request. The office's side and central's side are profiled
+Runs in one process, without HTTP: an office (SQLite, `flask demo load` rows) builds its push bodies as
+`office.push_pending` does (here one after another, not while central works), and central (a throwaway
+PostgreSQL) answers them through its Flask test client, signed like a real office's request. The office's side and central's side are profiled
 separately with cProfile; the top functions by cumulative and by own time are printed, and the
 profiles saved in bench/.work/sync/profile-*.prof (open them with `python -m pstats`).
 """
 import argparse
 import cProfile
-import json
 import pstats
 import time
 
@@ -18,7 +17,7 @@ from bench.sync_nodes import LOGS, RUNS, WORK, Postgres, central_env, flask, off
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.sync_profile", description=__doc__.split("\n\n")[1])
     parser.add_argument("--registrations", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="time the two sides without cProfile's overhead, print no profile")
@@ -48,7 +47,7 @@ def main(argv=None):
 
 def profile(url, office_db, secret, args):
     from registry import create_app
-    from registry.sync.office import pending_batch
+    from registry.sync.office import _Waiting
     from registry.sync.signing import sign_headers
 
     common = {"REGISTRY_ENV": "demo", "SECRET_KEY": "profile", "SYNC_INTERVAL_SECONDS": 0}
@@ -64,13 +63,13 @@ def profile(url, office_db, secret, args):
         if args.profile:
             office_profile.enable()
         with office.app_context():
-            batch = pending_batch(args.batch, after=after)
-            body = json.dumps(batch.to_json(), separators=(",", ":")).encode()
+            batch = _Waiting("BBR", args.batch, after=after)
+            body = batch.body
         office_profile.disable()
         office_seconds += time.perf_counter() - started
-        if not batch.changes:
+        if not batch.seqs:
             break
-        after = batch.changes[-1].seq
+        after = batch.seqs[-1]
         headers = sign_headers("BBR", secret, "POST", "/api/v1/sync/push", body)
         headers["Content-Type"] = "application/json"
         started = time.perf_counter()
@@ -81,7 +80,7 @@ def profile(url, office_db, secret, args):
         central_seconds += time.perf_counter() - started
         if response.status_code != 200:
             raise SystemExit(f"central refused: {response.status_code} {response.get_data(as_text=True)[:500]}")
-        sent += len(batch.changes)
+        sent += len(batch.seqs)
     print(f"{sent:,} changes; office building batches {office_seconds:.1f} s ({office_seconds / sent * 1000:.3f} ms "
           f"a change), central applying them {central_seconds:.1f} s ({central_seconds / sent * 1000:.3f} ms a change)")
     if not args.profile:

@@ -51,7 +51,7 @@ DEFAULTS = {
     # An office syncs on its own this often while it serves pages (0 turns it off).
     "SYNC_INTERVAL_SECONDS": 300,
     # Changes per push or pull request (at most 1,000); smaller suits a slow, flaky link.
-    "SYNC_BATCH_SIZE": 500,
+    "SYNC_BATCH_SIZE": 1000,
     # Most registrations at a Zimbabwean border post are for South Africa; each office may change it.
     "DEFAULT_DESTINATION": "ZA",
     # Extra or replacement national ID shapes, as JSON: {"LS": "^[0-9]{12}$"} (see docs/configuration.md).

@@ -2,6 +2,7 @@
 
 Described for other clients in docs/sync.md and docs/openapi.yaml.
 """
+import gc
 import json
 import time
 
@@ -47,13 +48,28 @@ def _not_json(constant):
     raise ValueError(f"{constant} is not JSON")
 
 
+_frozen = False
+
+
+def _freeze_long_lived_objects():
+    """Once per process, at its first push: hand everything it holds by then (the app, its modules, their
+    caches) to the cycle collector's permanent generation. A push makes and drops hundreds of thousands of
+    small objects; each collection they set off would otherwise walk all of those long-lived objects again,
+    for nothing (a fifth of central's time for a push). New garbage is collected as before."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
 @bp.post("/push")
 @office_signed
 def push():
-    _body()  # size and syntax first, so an oversized body is refused before anything else is read
+    _freeze_long_lived_objects()
+    data = _body()  # size and syntax first, so an oversized body is refused before anything else is read
     office = _signed_office()
     try:
-        batch = PushBatch.from_json(_body())
+        batch = PushBatch.from_json(data)
     except WireError as exc:
         raise SyncRefused(422, "invalid_batch", str(exc), office=office) from None
     results = central.apply_push_batch(batch, office)
@@ -67,10 +83,14 @@ def pull():
     try:
         after = int(request.args.get("after", "0"))
         limit = int(request.args.get("limit", str(central.PULL_LIMIT_DEFAULT)))
+        own_through = int(request.args.get("own_through", "0"))
     except ValueError:
-        raise SyncRefused(400, "bad_query", "'after' and 'limit' must be whole numbers", office=office) from None
-    if not 0 <= after <= MAX_SEQ or limit < 1:  # a cursor past any feed number would overflow the query
-        raise SyncRefused(400, "bad_query", f"'after' must be 0 to {MAX_SEQ} and 'limit' at least 1", office=office)
-    changes, next_after, more = central.changes_after(after, limit, office)
+        raise SyncRefused(400, "bad_query", "'after', 'limit' and 'own_through' must be whole numbers",
+                          office=office) from None
+    # A number past any sequence number would overflow the query.
+    if not 0 <= after <= MAX_SEQ or limit < 1 or not 0 <= own_through <= MAX_SEQ:
+        raise SyncRefused(400, "bad_query", f"'after' and 'own_through' must be 0 to {MAX_SEQ} and 'limit' at "
+                                            "least 1", office=office)
+    changes, next_after, more = central.changes_after(after, limit, office, own_through)
     return jsonify({"changes": [c.to_json() for c in changes], "next_after": next_after, "more": more,
                     "server_time": int(time.time())})

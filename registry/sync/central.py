@@ -6,7 +6,7 @@ transaction: invariant 2).
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit.services import record_event
@@ -14,8 +14,10 @@ from registry.config import OFFICE_CODE_RE
 from registry.core.errors import DomainError
 from registry.core.types import utcnow
 from registry.extensions import db
-from registry.matching.services import detect_same_national_id
+from registry.matching.services import queue_pair
 from registry.offices.models import Office
+from registry.people.models import Person
+from registry.sync.bulk import BatchWriter, among
 from registry.sync.entities import PayloadError, entities, entity_named, parse_payload
 from registry.sync.models import InboxEntry, OfficeCredential, OfficeSyncHealth, OutboxEntry, SeenNonce, SyncConflict
 from registry.sync.outbox import APPLYING_REMOTE, lock_feed, row_payload, to_json_value
@@ -118,9 +120,12 @@ def pick_winner(current, incoming):
     return "incoming" if incoming > current else "current"
 
 
-def _feed(entity, row, office_code, operation, base_version):
+def _feed(entity, row, office_code, operation, base_version, source_seq=None):
+    """A feed entry for a row central changed; `source_seq` when it is that office's change exactly as sent."""
     db.session.add(OutboxEntry(entity=entity, row_id=row.id, operation=operation, version=row.version,
-                               base_version=base_version, office_code=office_code, payload=row_payload(row)))
+                               base_version=base_version, office_code=office_code, payload=row_payload(row),
+                               source_office=office_code if source_seq is not None else None,
+                               source_seq=source_seq))
 
 
 def _validate(batch, office_code):
@@ -147,28 +152,42 @@ def _validate(batch, office_code):
 
 
 def apply_push_batch(batch, office_code):
-    """Apply one office's batch; return a ChangeResult per change. Refuses the whole batch on any bad change."""
+    """Apply one office's batch; return a ChangeResult per change. Refuses the whole batch on any bad change.
+
+    Set-based, with the outcome of applying the changes one by one in `seq` order: one query finds the rows
+    central already holds; rows new to central (nearly every row of a backlog) are written with one bulk
+    insert per table (`bulk.BatchWriter`), their feed and inbox entries likewise. A change to a row central
+    holds, or made earlier in the batch, takes the careful path (`_apply_change`), after everything before it
+    is written."""
     if batch.office.upper() != office_code:
         raise SyncRefused(403, "wrong_office", f"the batch says it is from {batch.office!r} but is signed by "
                                                f"{office_code}", office=office_code)
     checked = _validate(batch, office_code)
     lock_feed(db.session)
     seqs = [change.seq for change in batch.changes]
-    seen = set(db.session.scalars(
-        select(InboxEntry.seq).where(InboxEntry.office_code == office_code, InboxEntry.seq.in_(seqs))
-    )) if seqs else set()
+    seen = _already_received(office_code, seqs)
     results, conflicts = [], []
     rows = _existing_rows(checked)
+    writer = BatchWriter(office_code)
     db.session.info[APPLYING_REMOTE] = True
     try:
         for change, entity, values in sorted(checked, key=lambda item: item[0].seq):
             if change.seq in seen:
                 results.append(ChangeResult(change.seq, ChangeStatus.ALREADY_APPLIED))
                 continue
-            status, detail = _apply_change(change, entity, values, office_code, conflicts, rows)
-            db.session.add(InboxEntry(office_code=office_code, seq=change.seq, entity=change.entity,
-                                      row_id=values["id"], status=status.value))
+            key = (entity.name, values["id"])
+            if key not in rows and key not in writer.new_rows:
+                writer.add_row(change, entity, values)  # new to central: applied as sent
+                status, detail = ChangeStatus.APPLIED, ""
+            else:
+                writer.write()  # everything before this change, in order
+                if key not in rows:  # written earlier in this batch: now an ordinary row
+                    rows[key] = db.session.get(entity.model, values["id"])
+                status, detail = _apply_change(change, entity, values, office_code, conflicts, rows)
+                db.session.flush()
+            writer.add_inbox(change, values, status)
             results.append(ChangeResult(change.seq, status, detail))
+        writer.write()
         db.session.flush()
     except IntegrityError as exc:  # a row names a person or office central does not hold, or a taken number
         reason = str(exc.orig).splitlines()[0]
@@ -177,13 +196,65 @@ def apply_push_batch(batch, office_code):
     finally:
         db.session.info.pop(APPLYING_REMOTE, None)
     # The same person registered offline at two offices: queue the records for an administrator.
-    detect_same_national_id([values["id"] for change, entity, values in checked
-                             if entity.name == "person" and change.seq not in seen])
+    _queue_same_national_id(_people_as_stored(checked, seen, rows, writer))
     for conflict in conflicts:  # central's own events, written by the normal path once remote rows are in
         record_event("sync.conflict_detected", actor=f"sync:{office_code}",
                      details={"entity": conflict.entity, "row_id": str(conflict.row_id), "winner": conflict.winner_office})
     _record_receipt(office_code, seqs, sum(r.status != ChangeStatus.ALREADY_APPLIED for r in results))
     return results
+
+
+def _already_received(office_code, seqs):
+    """The sequence numbers of `seqs` central has acknowledged before. Asked as a range (a batch is nearly
+    always one run of numbers): with a list of numbers instead, PostgreSQL may read every entry of the
+    office and test each against the list, which grows with every batch received."""
+    if not seqs:
+        return set()
+    wanted = set(seqs)
+    return {seq for seq in db.session.scalars(
+        select(InboxEntry.seq).where(InboxEntry.office_code == office_code,
+                                     InboxEntry.seq.between(min(seqs), max(seqs)))
+    ) if seq in wanted}
+
+
+def _people_as_stored(checked, seen, rows, writer):
+    """The people of the batch (not already received) as central now holds them: id -> (national_id,
+    national_id_country, origin_office, deleted_at). A row that took the careful path is in `rows`, as
+    written; any other was written as sent."""
+    people = {}
+    for change, entity, values in sorted(checked, key=lambda item: item[0].seq):
+        if entity.name != "person" or change.seq in seen:
+            continue
+        row = rows.get(("person", values["id"]))
+        if row is not None:
+            people[row.id] = (row.national_id, row.national_id_country, row.origin_office, row.deleted_at)
+        else:
+            people[values["id"]] = (values["national_id"], values["national_id_country"], values["origin_office"],
+                                    values["deleted_at"])
+    return people
+
+
+def _queue_same_national_id(people):
+    """Queue, for an administrator, every pair of a person of this batch with another live person record
+    holding the same national ID (and issuing country): the others of the batch from memory, the rest
+    with one query."""
+    arrived = [(person_id, state) for person_id, state in people.items() if state[0] is not None]
+    if not arrived:
+        return
+    holders = {}
+    for person_id, (national_id, country, origin, deleted_at) in people.items():
+        if national_id is not None and deleted_at is None:
+            holders.setdefault((national_id, country), []).append((person_id, origin))
+    for row in db.session.execute(
+            select(Person.id, Person.national_id, Person.national_id_country, Person.origin_office)
+            .where(among(Person.national_id, {state[0] for _, state in arrived}), Person.deleted_at.is_(None),
+                   ~among(Person.id, people))):
+        holders.setdefault((row.national_id, row.national_id_country), []).append((row.id, row.origin_office))
+    for person_id, (national_id, country, origin, _) in arrived:
+        for other_id, other_origin in holders.get((national_id, country), ()):
+            if other_id != person_id:
+                queue_pair(person_id, other_id, f"same national ID ({country}), registered at {other_origin} and "
+                                                f"{origin}")
 
 
 def _existing_rows(checked):
@@ -193,20 +264,14 @@ def _existing_rows(checked):
         wanted.setdefault(entity, set()).add(values["id"])
     rows = {}
     for entity, ids in wanted.items():
-        for row in db.session.scalars(select(entity.model).where(entity.model.id.in_(ids))):
+        for row in db.session.scalars(select(entity.model).where(among(entity.model.id, ids))):
             rows[(entity.name, row.id)] = row
     return rows
 
 
 def _apply_change(change, entity, values, office_code, conflicts, rows):
-    model = entity.model
-    row = rows.get((entity.name, values["id"]))
-    if row is None:
-        row = model(**values)
-        db.session.add(row)
-        rows[(entity.name, row.id)] = row  # a later change of the same batch finds it
-        _feed(entity.name, row, office_code, change.operation.value, change.base_version)
-        return ChangeStatus.APPLIED, ""
+    """The careful path, for a row central already holds: already there, a plain update, or a conflict."""
+    row = rows[(entity.name, values["id"])]
     if entity.owner_only and row.origin_office != office_code:
         raise SyncRefused(422, "invalid_change", f"change seq {change.seq}: {entity.name} {row.id} belongs to "
                                                  f"office {row.origin_office}", office=office_code)
@@ -216,7 +281,7 @@ def _apply_change(change, entity, values, office_code, conflicts, rows):
     if row.version == change.base_version:
         for column, value in values.items():
             setattr(row, column, value)
-        _feed(entity.name, row, office_code, change.operation.value, change.base_version)
+        _feed(entity.name, row, office_code, change.operation.value, change.base_version, source_seq=change.seq)
         return ChangeStatus.APPLIED, ""
     # Changed at two places since they last agreed: keep both, pick a winner deterministically.
     current_side = (row.version, _last_writer(entity.name, row.id))
@@ -230,7 +295,7 @@ def _apply_change(change, entity, values, office_code, conflicts, rows):
     base = row.version if winner == "current" else change.version
     row.version, row.updated_at = new_version, utcnow()
     winner_office = incoming_side[1] if winner == "incoming" else current_side[1]
-    _feed(entity.name, row, winner_office, "update", base)
+    _feed(entity.name, row, winner_office, "update", base)  # a new version: every office takes it, both writers too
     conflict = SyncConflict(
         entity=entity.name, row_id=row.id, winner_office=winner_office, winner_payload=row_payload(row),
         loser_office=current_side[1] if winner == "incoming" else office_code,
@@ -248,13 +313,16 @@ def _record_receipt(office_code, seqs, applied):
     health.changes_received += applied
     if seqs:
         health.highest_seq = max(health.highest_seq, max(seqs))
-    # Move the contiguous mark over every sequence number that has arrived.
+    # Move the contiguous mark over every sequence number that has arrived: this batch's, then any that
+    # arrived before it out of order (usually none, so the query finds nothing).
+    mark = health.contiguous_through
+    batch = set(seqs)
+    while mark + 1 in batch:
+        mark += 1
     received = set(db.session.scalars(
-        select(InboxEntry.seq).where(InboxEntry.office_code == office_code,
-                                     InboxEntry.seq > health.contiguous_through)
+        select(InboxEntry.seq).where(InboxEntry.office_code == office_code, InboxEntry.seq > mark)
         .order_by(InboxEntry.seq).limit(100_000)
     ))
-    mark = health.contiguous_through
     while mark + 1 in received:
         mark += 1
     health.contiguous_through = mark
@@ -273,20 +341,27 @@ def record_refusal(error, path):
 
 # --- pull --------------------------------------------------------------------------------------------
 
-def changes_after(after, limit, office_code):
-    """The feed after `after`, oldest first, only tables that travel to offices."""
+def changes_after(after, limit, office_code, own_through=0):
+    """The feed after `after`, oldest first, only tables that travel to offices. Leaves out what this office
+    pushed itself and central applied exactly as sent, up to the office's own sequence number `own_through`:
+    the office holds those already. Returns (changes, the cursor to ask from next, whether there is more)."""
     limit = max(1, min(limit, PULL_LIMIT_MAX))
     pullable = [name for name, entity in entities().items() if entity.pullable]
-    rows = db.session.scalars(
-        select(OutboxEntry).where(OutboxEntry.seq > after, OutboxEntry.entity.in_(pullable))
-        .order_by(OutboxEntry.seq).limit(limit + 1)
-    ).all()
+    # Feed numbers commit in order (lock_feed), so everything up to the highest number visible now is
+    # either committed or never will be: the cursor may move up to it even past entries left out.
+    end = db.session.scalar(select(func.max(OutboxEntry.seq))) or 0
+    wanted = select(OutboxEntry).where(OutboxEntry.seq > after, OutboxEntry.seq <= end,
+                                       OutboxEntry.entity.in_(pullable))
+    if own_through > 0:
+        wanted = wanted.where(or_(OutboxEntry.source_office.is_(None), OutboxEntry.source_office != office_code,
+                                  OutboxEntry.source_seq > own_through))
+    rows = db.session.scalars(wanted.order_by(OutboxEntry.seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     health = _health(office_code)
     health.last_contact_at = health.last_pull_at = utcnow()
     changes = [FeedChange(r.seq, r.entity, str(r.row_id), r.version, r.office_code, r.payload) for r in rows]
-    return changes, (rows[-1].seq if rows else after), more
+    return changes, (rows[-1].seq if more else max(after, end)), more
 
 
 # --- health ------------------------------------------------------------------------------------------

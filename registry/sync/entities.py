@@ -7,6 +7,7 @@ is written.
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import cached_property
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Uuid, inspect
 
@@ -27,7 +28,7 @@ class Entity:
     # rewriting them could make forged slips verify).
     owner_only: bool = False
 
-    @property
+    @cached_property  # the model's columns do not change while the process runs
     def columns(self):
         return {column.name: column for column in inspect(self.model).columns}
 
@@ -157,10 +158,11 @@ def parse_payload(entity, payload):
     if not isinstance(payload, dict):
         raise PayloadError("payload must be a JSON object")
     columns = entity.columns
-    unknown = sorted(set(payload) - set(columns))
-    if unknown:
-        raise PayloadError(f"unknown column(s) for {entity.name}: {', '.join(unknown)}")
-    missing = sorted(name for name in columns if name not in payload)
-    if missing:
-        raise PayloadError(f"missing column(s) for {entity.name}: {', '.join(missing)}")
+    if payload.keys() != columns.keys():
+        unknown = sorted(set(payload) - set(columns))
+        if unknown:
+            raise PayloadError(f"unknown column(s) for {entity.name}: {', '.join(unknown)}")
+        missing = sorted(name for name in columns if name not in payload)
+        if missing:
+            raise PayloadError(f"missing column(s) for {entity.name}: {', '.join(missing)}")
     return {name: _parse(column, payload[name]) for name, column in columns.items()}

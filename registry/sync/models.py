@@ -27,6 +27,11 @@ class OutboxEntry(db.Model):
     office_code: Mapped[str] = mapped_column(String(8), nullable=False)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Central's feed only: set when this entry is an office's pushed change applied exactly as sent (that
+    # office's own sequence number), so the office, which already holds it, need not pull it back. Empty for
+    # everything central itself changed (conflict winners, resolutions, links, edits at head office).
+    source_office: Mapped[str | None] = mapped_column(String(8))
+    source_seq: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self):
         return f"<OutboxEntry {self.seq} {self.operation} {self.entity} {self.row_id} v{self.version}>"
@@ -45,6 +50,9 @@ class SyncState(db.Model):
     # Central's clock minus ours, learnt when central refuses a stale timestamp; signatures use it.
     clock_offset_seconds: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     pushed_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The highest of this office's outbox sequence numbers central has acknowledged. Every change up to it
+    # is in this database, so a pull may leave out central's copies of them (`own_through`, docs/sync.md).
+    acknowledged_through: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     pulled_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 

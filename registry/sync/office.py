@@ -4,8 +4,12 @@ Each batch is its own transaction: a push drops only the entries central acknowl
 its cursor with the rows it applied (invariants 1-3). Killing the process anywhere loses nothing: the
 next round resends what was not acknowledged and re-pulls what was not stored.
 """
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, Text, cast, delete, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from registry.core.types import utcnow
@@ -15,9 +19,10 @@ from registry.sync.entities import PayloadError, entities, parse_payload
 from registry.sync.models import OutboxEntry, SyncState
 from registry.sync.outbox import APPLYING_REMOTE
 from registry.sync.transport import CentralClient, SyncUnavailable
-from registry.sync.wire import MAX_BATCH_CHANGES, Change, FeedChange, Operation, PushBatch, WireError
+from registry.sync.wire import (MAX_BATCH_CHANGES, PROTOCOL_VERSION, Change, FeedChange, Operation, PushBatch,
+                                WireError)
 
-PUSH_BATCH = 500
+PUSH_BATCH = 1000
 PULL_BATCH = 1000
 
 
@@ -69,26 +74,88 @@ def pending_batch(limit=PUSH_BATCH, after=0):
     ])
 
 
+class _Waiting:
+    """The oldest waiting outbox entries after a sequence number, as the body of a push request.
+
+    The payloads are taken as the JSON text the outbox stores and placed in the body as they are: no
+    decoding and encoding again of what is already JSON."""
+
+    def __init__(self, office, limit, after):
+        rows = db.session.execute(
+            select(OutboxEntry.seq, OutboxEntry.entity, type_coerce(OutboxEntry.row_id, String), OutboxEntry.operation,
+                   OutboxEntry.version, OutboxEntry.base_version, cast(OutboxEntry.payload, Text))
+            .where(OutboxEntry.seq > after).order_by(OutboxEntry.seq).limit(max(1, min(limit, MAX_BATCH_CHANGES)))
+        ).all()
+        self.seqs = [row[0] for row in rows]
+        quoted = {}  # a handful of table and operation names, each as a JSON string
+
+        def quote(text):
+            return quoted.get(text) or quoted.setdefault(text, json.dumps(text))
+
+        changes = ",".join(
+            f'{{"seq":{seq},"entity":{quote(entity)},"row_id":"{_uuid_text(row_id)}","operation":{quote(operation)},'
+            f'"version":{version},"base_version":{base_version},"payload":{payload}}}'
+            for seq, entity, row_id, operation, version, base_version, payload in rows)
+        self.body = f'{{"protocol":{PROTOCOL_VERSION},"office":{quote(office)},"changes":[{changes}]}}'.encode()
+
+
+def _uuid_text(stored):
+    """A UUID column's raw value in its usual text form: SQLite keeps 32 hexadecimal digits (lower case, as
+    SQLAlchemy writes them); other databases give a UUID."""
+    if isinstance(stored, str) and len(stored) == 32:
+        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+    return str(uuid.UUID(str(stored)))
+
+
 def push_pending(client, batch_size=PUSH_BATCH):
-    """Send the outbox in batches until it is empty; return how many entries central acknowledged."""
+    """Send the outbox in batches until it is empty; return how many entries central acknowledged.
+
+    One batch is in flight at a time: central applies them in order, so the next goes only once the
+    previous is acknowledged. The office's own work overlaps with central's: while a batch is in flight it
+    reads and encodes the next, and drops the previous batch's entries (each batch's acknowledged entries
+    leave in one transaction, with the highest acknowledged sequence number, `acknowledged_through`)."""
+    office = current_app.config["OFFICE_CODE"]
     acknowledged = 0
-    while True:
-        batch = pending_batch(batch_size)
-        if not batch.changes:
-            return acknowledged
-        answer = client.request("POST", "/api/v1/sync/push", batch.to_json())
-        results = answer.get("results")
-        if not isinstance(results, list):
-            raise SyncUnavailable("central's answer to a push has no results")
-        sent = {change.seq for change in batch.changes}
-        acked = {r.get("seq") for r in results if isinstance(r, dict)} & sent
-        if not acked:
-            raise SyncUnavailable("central acknowledged none of the batch")
-        db.session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(acked)))
-        state = sync_state()
-        state.pushed_total += len(acked)
-        db.session.commit()
-        acknowledged += len(acked)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-push") as sender:
+        def send(waiting):
+            return sender.submit(client.request, "POST", "/api/v1/sync/push", body=waiting.body) \
+                if waiting.seqs else None
+
+        batch = _Waiting(office, batch_size, after=0)
+        answer = send(batch)
+        following = _Waiting(office, batch_size, after=batch.seqs[-1]) if answer else None
+        while answer is not None:
+            acked = _acknowledged(answer.result(), batch.seqs)
+            complete = len(acked) == len(batch.seqs)
+            answer = send(following) if complete else None
+            _drop(acked)
+            acknowledged += len(acked)
+            if not complete:  # not all taken: send the rest again before anything newer
+                following = _Waiting(office, batch_size, after=0)
+                answer = send(following)
+            batch = following
+            if answer is not None:
+                following = _Waiting(office, batch_size, after=batch.seqs[-1])
+    return acknowledged
+
+
+def _drop(acked):
+    """Drop acknowledged outbox entries and note how far central has acknowledged, in one transaction."""
+    db.session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(acked)))
+    state = sync_state()
+    state.pushed_total += len(acked)
+    state.acknowledged_through = max(state.acknowledged_through, max(acked))
+    db.session.commit()
+
+
+def _acknowledged(answer, sent):
+    results = answer.get("results")
+    if not isinstance(results, list):
+        raise SyncUnavailable("central's answer to a push has no results")
+    acked = {r.get("seq") for r in results if isinstance(r, dict)} & set(sent)
+    if not acked:
+        raise SyncUnavailable("central acknowledged none of the batch")
+    return acked
 
 
 def apply_pulled(changes, next_cursor):
@@ -144,8 +211,11 @@ def pull_all(client, batch_size=PULL_BATCH):
     """Pull until central says there is no more; return how many rows were applied."""
     applied = 0
     while True:
-        cursor = sync_state().pull_cursor
-        answer = client.request("GET", f"/api/v1/sync/pull?after={cursor}&limit={batch_size}")
+        state = sync_state()
+        cursor = state.pull_cursor
+        # own_through: central leaves out our own changes it applied as sent; we hold them (docs/sync.md).
+        answer = client.request("GET", f"/api/v1/sync/pull?after={cursor}&limit={batch_size}"
+                                       f"&own_through={state.acknowledged_through}")
         try:
             changes = [FeedChange.from_json(item) for item in answer.get("changes", [])]
         except WireError as exc:

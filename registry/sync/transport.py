@@ -35,9 +35,11 @@ class CentralClient:
         except requests.RequestException as exc:
             raise SyncUnavailable(f"central unreachable at {self.base_url}: {exc.__class__.__name__}") from None
 
-    def request(self, method, path, payload=None):
-        """Send a signed request and return the decoded JSON; raise SyncUnavailable with central's reason."""
-        body = json.dumps(payload, separators=(",", ":")).encode() if payload is not None else b""
+    def request(self, method, path, payload=None, body=None):
+        """Send a signed request and return the decoded JSON; raise SyncUnavailable with central's reason.
+        The body is `payload` as JSON, or `body`, bytes of JSON already encoded."""
+        if body is None:
+            body = json.dumps(payload, separators=(",", ":")).encode() if payload is not None else b""
         response = self._send(method, path, body)
         if response.status_code == 401 and _error_code(response) == "stale_timestamp":
             server_time = _json(response).get("error", {}).get("server_time")

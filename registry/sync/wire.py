@@ -23,6 +23,9 @@ class Operation(str, enum.Enum):
     DELETE = "delete"
 
 
+_OPERATIONS = {operation.value: operation for operation in Operation}
+
+
 class ChangeStatus(str, enum.Enum):
     APPLIED = "applied"
     ALREADY_APPLIED = "already_applied"
@@ -40,6 +43,14 @@ def _require(data, key, kind, where):
     return value
 
 
+def _is_uuid(text):
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Change:
     """One outbox entry of an office: the row's state after the change, and the version it was based on."""
@@ -54,6 +65,21 @@ class Change:
 
     @classmethod
     def from_json(cls, data, where="change"):
+        # A well-formed change, as nearly all are, checked in one go; anything amiss goes the careful way below,
+        # which names the first fault.
+        if type(data) is dict:
+            seq, version, base_version = data.get("seq"), data.get("version"), data.get("base_version")
+            row_id, operation, entity, payload = data.get("row_id"), data.get("operation"), data.get("entity"), \
+                data.get("payload")
+            if (type(seq) is int and type(version) is int and type(base_version) is int and type(row_id) is str
+                    and type(operation) is str and operation in _OPERATIONS and type(entity) is str
+                    and type(payload) is dict and 1 <= seq <= MAX_SEQ and 0 <= base_version < version <= MAX_SEQ
+                    and payload.get("id") == row_id and payload.get("version") == version and _is_uuid(row_id)):
+                return cls(seq, entity, row_id, _OPERATIONS[operation], version, base_version, payload)
+        return cls._checked(data, where)
+
+    @classmethod
+    def _checked(cls, data, where):
         if not isinstance(data, dict):
             raise WireError(f"{where} must be an object")
         seq = _require(data, "seq", int, where)
