@@ -40,10 +40,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "KAnonymityPlan",
@@ -284,6 +280,11 @@ class _Table:
         return (col_line, row_line) if (i < self.r) == (j < self.c) else (row_line, col_line)
 
     def _certify_by_cycles(self, unknown, safe):
+        # numpy/scipy load here, not at import: every process (sync rounds, commands) would pay ~0.4 s otherwise.
+        import numpy as np
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         """Mark safe the suppressed values that lie on a directed cycle of the residual graph; called only
         when no suppressed value is a bridge.
 
@@ -305,6 +306,10 @@ class _Table:
             safe.update(unknown)
 
     def _exposed_by_lp(self, unknown, safe, pending):
+        import numpy as np
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         """The cycle certificate first; then min and max by LP for whatever it leaves undecided."""
         self._certify_by_cycles(unknown, safe)
         pending = [point for point in pending if point not in safe]
@@ -328,6 +333,10 @@ class _Table:
         return sorted(exposed)
 
     def _lp_block(self, variables, safe, pending):
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import csr_matrix
+
         """min and max of every pending value over the completions of one block, by LP (HiGHS)."""
         index = {point: n for n, point in enumerate(variables)}
         lines = sorted({n for point in variables for n in self.lines_of(point)})

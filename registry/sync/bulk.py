@@ -15,6 +15,9 @@ from sqlalchemy.types import TypeDecorator
 
 from registry.core.types import utcnow
 from registry.extensions import db
+from registry.matching.keys import key_row
+from registry.matching.models import PersonMatchKey
+from registry.people.models import Person
 from registry.sync.entities import entities
 from registry.sync.models import InboxEntry, OutboxEntry
 
@@ -52,6 +55,12 @@ class BatchWriter:
             order = list(entities().values())
             for entity in sorted(self.rows, key=order.index):
                 insert_many(entity.model.__table__, self.rows[entity])
+                if entity.model is Person:
+                    # What the ORM's flush hook does for one person, here for the batch: the blocking keys
+                    # identity matching looks people up by (registry.matching.keys).
+                    keys = [row for row in map(key_row, self.rows[entity]) if row is not None]
+                    if keys:
+                        insert_many(PersonMatchKey.__table__, keys)
             self.rows = {}
         if self.feed:
             insert_many(OutboxEntry.__table__, self.feed)

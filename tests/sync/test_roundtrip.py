@@ -342,3 +342,24 @@ def test_an_office_cannot_rewrite_another_offices_signing_key(central, make_offi
     assert "BBR" in response.json()["error"]["message"]
     with within(central.app):
         assert db.session.scalar(select(SigningKey)).public_key == payload["public_key"]
+
+
+def test_people_pushed_to_central_get_the_same_match_keys_as_at_the_office(central, make_office):
+    from registry.matching.models import PersonMatchKey
+
+    bbr = make_office("BBR")
+    register_people(bbr, 3, surname="Moyo")
+
+    def keys(app):
+        with app.app_context():
+            return sorted(
+                tuple(str(getattr(row, column.name)) for column in PersonMatchKey.__table__.columns)
+                for row in db.session.scalars(select(PersonMatchKey))
+            )
+
+    with within(bbr):
+        office_sync.run_round()
+    office_keys = keys(bbr)
+    assert len(office_keys) == 3
+    # Written by the bulk apply at central, so a new registration there is ranked against pushed people.
+    assert keys(central.app) == office_keys
