@@ -1,4 +1,4 @@
-"""`python -m bench.statistics [--quick] [--only tables|microdata|xlsx|dashboard] [--rebuild] [--wait-quiet N]`
+"""`python -m bench.statistics [--quick] [--only PART] [--rebuild | --keep-cache] [--wait-quiet N] [--check]`
 
 The statistics benchmark, on central's PostgreSQL holding a million registrations loaded by the demo command
 (`flask demo setup`, then `flask demo load --registrations 1000000`, which also makes referrals):
@@ -20,7 +20,9 @@ The statistics benchmark, on central's PostgreSQL holding a million registration
 Results go into docs/benchmarks.md between `<!-- statistics benchmark: begin -->` and
 `<!-- statistics benchmark: end -->` (the rest of the file is left as it is); `--quick` (20,000
 registrations, a few minutes) writes bench/.work/statistics/benchmarks-quick.md instead. The prepared
-database is kept in bench/.work/statistics/cache/ (see bench/statistics_central.py); logs in
+database is kept in bench/.work/statistics/cache/ (see bench/statistics_central.py); `--keep-cache` uses it
+even when the demo generator or the migrations changed since it was built (the report says so). With `--only`,
+the other parts' results are kept from the last run of the same size and reported as such. Logs in
 bench/.work/statistics/logs/. `--wait-quiet SECONDS` waits (that long at most) for other work on the machine
 to stop before each part; `--check` exits with status 1 when a target is missed.
 """
@@ -191,14 +193,13 @@ PLAIN_COLUMNS = ("coalesce(p.same_as_id, p.id), r.registered_on, r.office_code, 
                  "r.intended_sector")
 
 
-def plain_copy_sql(first, last, ordered):
+def plain_copy_sql(first, last):
     """The microdata's rows and columns as stored (no hashing, age groups or generalisation): COPY's share."""
     day = date.fromisoformat  # the days are checked dates, so they go into the text as literals safely
     return (f"COPY (SELECT {PLAIN_COLUMNS} FROM registration r JOIN person p ON p.id = r.person_id "
             f"WHERE r.deleted_at IS NULL AND p.deleted_at IS NULL AND r.registered_on BETWEEN "
-            f"'{day(first).isoformat()}' AND '{day(last).isoformat()}' AND p.citizenship = 'ZW'"
-            + (" ORDER BY r.registered_on, r.registration_number" if ordered else "")
-            + ") TO STDOUT WITH (FORMAT csv)")
+            f"'{day(first).isoformat()}' AND '{day(last).isoformat()}' AND p.citizenship = 'ZW') "
+            "TO STDOUT WITH (FORMAT csv)")
 
 
 def copy_psql(pg, sql, path):
@@ -243,12 +244,11 @@ def microdata_benchmark(pg, env, sizes, first, last, small_from, out):
     path = out / "microdata.csv"
     rounds = []
     for number in range(sizes.microdata_rounds):
-        say(f"  round {number + 1} of {sizes.microdata_rounds}: COPY by psql (plain, ordered), by psycopg, "
+        say(f"  round {number + 1} of {sizes.microdata_rounds}: COPY by psql, by psycopg, "
             "`flask extract microdata`, write_microdata in process ...")
         entry = {}
-        for name, copier, ordered in (("copy", copy_psql, False), ("copy_ordered", copy_psql, True),
-                                      ("copy_psycopg", copy_psycopg, False)):
-            seconds, rows, size = copier(pg, plain_copy_sql(first, last, ordered), out / f"{name}.csv")
+        for name, copier in (("copy", copy_psql), ("copy_psycopg", copy_psycopg)):
+            seconds, rows, size = copier(pg, plain_copy_sql(first, last), out / f"{name}.csv")
             entry[name] = {"seconds": seconds, "rows": rows, "bytes": size}
         seconds, peak, text = watched(flask_command("extract", "microdata", "--from", first, "--to", last,
                                                     "-o", str(path)), env, log)
@@ -258,13 +258,13 @@ def microdata_benchmark(pg, env, sizes, first, last, small_from, out):
                                        str(out / "microdata-probe.csv")], env, log)
         probe = json.loads(text.strip().splitlines()[-1])
         entry["in_process"] = {**probe, "peak_mib": peak}
-        for name in ("copy", "copy_ordered", "copy_psycopg", "command"):
+        for name in ("copy", "copy_psycopg", "command"):
             entry[name]["rows_per_second"] = entry[name]["rows"] / entry[name]["seconds"]
         entry["in_process"]["rows_per_second"] = probe["rows"] / probe["write_seconds"]
-        say(f"    COPY {entry['copy']['seconds']:.1f} s, ordered {entry['copy_ordered']['seconds']:.1f} s, "
-            f"psycopg {entry['copy_psycopg']['seconds']:.1f} s, "
+        say(f"    COPY {entry['copy']['seconds']:.1f} s, psycopg {entry['copy_psycopg']['seconds']:.1f} s, "
             f"command {entry['command']['seconds']:.1f} s ({entry['command']['peak_mib']:.0f} MiB), write_microdata "
-            f"{probe['write_seconds']:.1f} s (plan alone {probe['plan_seconds']:.1f} s)")
+            f"{probe['write_seconds']:.1f} s (reading {probe['read_seconds']:.1f} s, plan "
+            f"{probe['plan_seconds']:.2f} s, writing {probe['rewrite_seconds']:.1f} s)")
         rounds.append(entry)
     say(f"  the same command for the rows from {small_from} (about {sizes.small_rows:,}), for memory ...")
     small_path = out / "microdata-small.csv"
@@ -272,8 +272,7 @@ def microdata_benchmark(pg, env, sizes, first, last, small_from, out):
                                              "-o", str(small_path)), env, log)
     small = {"seconds": seconds, "peak_mib": peak, "rows": _rows_written(f"{small_path}.manifest.json")}
     notes = json.loads(Path(f"{path}.manifest.json").read_text())["disclosure_control"]
-    for leftover in ("copy.csv", "copy_ordered.csv", "copy_psycopg.csv", "microdata-probe.csv", "microdata.csv",
-                     "microdata-small.csv"):
+    for leftover in ("copy.csv", "copy_psycopg.csv", "microdata-probe.csv", "microdata.csv", "microdata-small.csv"):
         (out / leftover).unlink(missing_ok=True)
     return {"first": first, "last": last, "rounds": rounds, "small": small, "notes": notes,
             "target_share": TARGET_COPY_SHARE}
@@ -326,6 +325,20 @@ def statistician_password(env, log):
     raise RuntimeError("`flask demo setup` printed no password for the statistician")
 
 
+def keep_earlier(results, earlier):
+    """After a run of some parts only: the other parts' results from the last run of the same size, each with
+    when and how it was measured, so that the report still covers every part and says which came from where."""
+    for part in ("tables", "microdata", "xlsx", "dashboard"):
+        if part in results["parts"] or part not in earlier:
+            continue
+        results[part] = earlier[part]
+        results.setdefault("load", {})[part] = earlier.get("load", {}).get(part)
+        results.setdefault("earlier", {})[part] = earlier.get("earlier", {}).get(part) or {
+            "date": earlier["machine"]["date"], "commit": earlier["machine"]["commit"],
+            "command": earlier["command"]}
+        results["notes"] += [note for note in earlier.get("notes", []) if note.endswith(f"the {part} part.")]
+
+
 # --- main ---------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
@@ -336,6 +349,9 @@ def main(argv=None):
     parser.add_argument("--only", choices=("tables", "microdata", "xlsx", "dashboard"), action="append",
                         help="run only this part (may be given more than once)")
     parser.add_argument("--rebuild", action="store_true", help="build the cached central database again")
+    parser.add_argument("--keep-cache", action="store_true",
+                        help="use the cached central database even if the demo generator or the migrations changed "
+                             "since it was built")
     parser.add_argument("--output", help="the Markdown file whose statistics section is written")
     parser.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
                         help="before each part, wait up to this long for other work on the machine to stop")
@@ -367,7 +383,7 @@ def main(argv=None):
             results["notes"].append(f"Other work kept the machine {share:.0%} busy just before the {name} part.")
 
     say(f"Central with {sizes.registrations:,} registrations")
-    folder, meta, reused = cached(sizes.registrations, rebuild=args.rebuild, say=say)
+    folder, meta, reused = cached(sizes.registrations, rebuild=args.rebuild, keep=args.keep_cache, say=say)
     results["central"] = {**meta, "reused": reused}
     out = RUNS / "extracts"
     out.mkdir(parents=True, exist_ok=True)
@@ -408,6 +424,8 @@ def main(argv=None):
     finally:
         pg.stop()
     results["seconds"] = time.monotonic() - started
+    if args.only and saved.exists():
+        keep_earlier(results, json.loads(saved.read_text()))
     saved.write_text(json.dumps(results, indent=2, default=str))
     write_section(output, render(results))
     say(f"Wrote the statistics section of {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output} "

@@ -116,12 +116,24 @@ def _upgrade_saved(folder, meta, log, say=print):
     return meta
 
 
-def cached(registrations, rebuild=False, say=print):
-    """(folder, meta, reused): the saved central for this many registrations, built first if need be."""
+def cached(registrations, rebuild=False, keep=False, say=print):
+    """(folder, meta, reused): the saved central for this many registrations, built first if need be.
+
+    keep: use the saved database as it is even when the demo generator or the migrations changed since (it
+    is neither rebuilt nor upgraded and saved again; each run's copy is still brought up to date by `start`);
+    meta then says so in `kept`, for the report."""
     folder = CACHE / f"central-{registrations}"
     meta_file = folder / "meta.json"
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"build-{registrations}.log"
+    if keep and not rebuild and meta_file.exists() and (folder / "pgdata").is_dir():
+        meta = json.loads(meta_file.read_text())
+        changed = [what for what, same in (("the demo generator", meta.get("generator") == generator_digest()),
+                                           ("the migrations", meta.get("migrations") == migrations_digest()))
+                   if not same]
+        say(f"  keeping the cached central ({meta['registrations']:,} registrations, built {meta['built_at']})"
+            + (f" although {' and '.join(changed)} changed since" if changed else ""))
+        return folder, {**meta, "kept": changed}, True
     if not rebuild and meta_file.exists():
         meta = json.loads(meta_file.read_text())
         if all(meta.get(k) == v for k, v in cache_key(registrations).items()) and (folder / "pgdata").is_dir():

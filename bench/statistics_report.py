@@ -104,12 +104,20 @@ def _summary(results, passed):
     return lines + [""]
 
 
+def _earlier(results):
+    """{(command, date, commit): [parts]} for the parts whose results were kept from earlier runs."""
+    runs = {}
+    for part, earlier in (results.get("earlier") or {}).items():
+        runs.setdefault((earlier["command"], earlier["date"], earlier["commit"]), []).append(part)
+    return runs
+
+
 def _machine(results):
     m, central = results["machine"], results["central"]
     settings = central.get("settings", {})
     load = results.get("load", {})
     parts = ", ".join(f"{name} {_f(entry['load_average_at_start'], 1)} ({_share(entry['busy_share'])} busy)"
-                      for name, entry in load.items())
+                      for name, entry in load.items() if entry)
     built = (f"built {central['built_at']} with `flask db upgrade`, `flask demo setup` and `flask demo load "
              f"--registrations {central['registrations_loaded']:,}` (the load took "
              f"{central['load_seconds'] / 60:.1f} minutes), then VACUUM ANALYZE")
@@ -117,6 +125,9 @@ def _machine(results):
     if upgrades:
         built += (f"; brought to the current migrations once since ({upgrades[-1]['at']}, "
                   f"{upgrades[-1]['seconds'] / 60:.1f} minutes)")
+    if central.get("kept"):
+        built += (f"; kept (`--keep-cache`) although {' and '.join(central['kept'])} changed since, so this run's "
+                  "copy was brought to the current schema by `flask db upgrade` alone")
     lines = [
         "### Machine and run", "",
         "| | |", "|---|---|",
@@ -136,6 +147,8 @@ def _machine(results):
         f"({_f(central.get('start_seconds'), 0)} s) and runs `flask db upgrade` and ANALYZE on it |",
         f"| Code | commit {m['commit']} |",
         f"| Command | `{results['command']}` ({results['mode']} run, {results['seconds'] / 60:.1f} minutes) |",
+        *(f"| Kept from an earlier run | {', '.join(parts)}: `{command}`, {date}, commit {commit} |"
+          for (command, date, commit), parts in _earlier(results).items()),
         f"| Load average at the start of each part (busy share of both cores during it, ours included) | {parts} |",
         "",
     ]
@@ -182,26 +195,29 @@ def _microdata(microdata):
         "k-anonymous microdata CSV. Each round runs, one after the other on the same database: "
         "(a) `psql -c \"COPY (SELECT the same eleven columns as stored: person id, date of registration, office, "
         "status, sex, date of birth, home province, destination, occupation, education, industry; same join and "
-        "conditions) TO STDOUT WITH (FORMAT csv)\" > FILE`; (b) the same with the extract's order "
-        "(`ORDER BY registered_on, registration_number`); (c) the same COPY as (a) read by psycopg in Python and "
-        "written to a file, as the extract reads its own; (d) `flask --app wsgi extract microdata --from ... --to "
-        "... -o FILE`, start to exit, its peak memory polled every 20 ms (VmHWM); (e) `write_microdata` called in "
-        "a process already running, as the web page does (its own plan included; the plan alone, timed "
-        "separately just before, in brackets). The target compares (d) with (a), the plainest and fastest COPY.",
+        "conditions) TO STDOUT WITH (FORMAT csv)\" > FILE`; (b) the same COPY read by psycopg in Python and "
+        "written to a file, as the extract reads its own; (c) `flask --app wsgi extract microdata --from ... --to "
+        "... -o FILE`, start to exit, its peak memory polled every 20 ms (VmHWM); (d) `write_microdata` called in "
+        "a process already running, as the web page does, with its three steps in brackets: reading the rows "
+        "(COPY into a temporary file, counting the classes of quasi-identifiers), the plan (choosing the "
+        "generalisation), writing the extract from the temporary file. The target compares (c) with (a), the "
+        "plainest and fastest COPY.",
         "",
-        "| Round | (a) COPY, psql | (b) ordered | (c) psycopg | (d) `extract microdata` | (d) / (a) | (d) peak "
-        "memory | (e) write_microdata (plan) | (e) / (a) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Round | (a) COPY, psql | (b) psycopg | (c) `extract microdata` | (c) / (a) | (c) peak memory "
+        "| (d) write_microdata (reading, plan, writing) | (d) / (a) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, r in enumerate(microdata["rounds"], 1):
-        copy, ordered, command, probe = r["copy"], r["copy_ordered"], r["command"], r["in_process"]
+        copy, command, probe = r["copy"], r["command"], r["in_process"]
         psycopg = r.get("copy_psycopg")
+        steps = (f"{_f(probe.get('read_seconds'))}, {_f(probe.get('plan_seconds'), 2)}, "
+                 f"{_f(probe.get('rewrite_seconds'))} s")
         lines.append(
             f"| {number} | {copy['seconds']:.1f} s ({copy['rows_per_second']:,.0f} rows/s) | "
-            f"{ordered['seconds']:.1f} s | {_f(psycopg and psycopg['seconds'])} s | {command['seconds']:.1f} s "
+            f"{_f(psycopg and psycopg['seconds'])} s | {command['seconds']:.1f} s "
             f"({command['rows_per_second']:,.0f} rows/s) | "
             f"{command['rows_per_second'] / copy['rows_per_second']:.0%} | "
-            f"{command['peak_mib']:.0f} MiB | {probe['write_seconds']:.1f} s ({probe['plan_seconds']:.1f} s) | "
+            f"{command['peak_mib']:.0f} MiB | {probe['write_seconds']:.1f} s ({steps}) | "
             f"{probe['rows_per_second'] / copy['rows_per_second']:.0%} |")
     first = microdata["rounds"][0]
     small = microdata["small"]
@@ -295,30 +311,32 @@ def observations(results):
     if microdata:
         rounds = microdata["rounds"]
         copy = _median([r["copy"]["seconds"] for r in rounds])
-        ordered = _median([r["copy_ordered"]["seconds"] for r in rounds])
+        psycopg = _median([r["copy_psycopg"]["seconds"] for r in rounds])
+        read = _median([r["in_process"]["read_seconds"] for r in rounds])
         plan = _median([r["in_process"]["plan_seconds"] for r in rounds])
+        rewrite = _median([r["in_process"]["rewrite_seconds"] for r in rounds])
         write = _median([r["in_process"]["write_seconds"] for r in rounds])
         command = _median([r["command"]["seconds"] for r in rounds])
         startup = min((tables or {}).get("startup_seconds") or [0])
         found.append(
-            f"Why the microdata stays below half of COPY's speed: it reads the rows twice and sorts them, where "
-            f"the plain COPY reads them once as they lie. First the plan: one GROUP BY over the same join counts "
-            f"the records of every combination of the six quasi-identifiers, so that the generalisation can be "
-            f"chosen (k-anonymity) before any row is written; that alone took {plan:.1f} s, "
-            f"{plan / copy:.1f} times the whole plain COPY ({copy:.1f} s). Then the rows themselves, hashed "
-            f"(SHA-256 of the secret and the person's id), generalised, blanked where their class is too small and "
-            f"in the extract's order: COPY of the plain columns in that order alone took {ordered:.1f} s. "
-            f"write_microdata took {write:.1f} s in all (median), the command {command:.1f} s, which adds starting "
-            f"Python and the app ({startup:.1f} s for `flask extract list`) and counting the rows for its progress "
-            "bar.")
+            f"Where the microdata's time goes (medians): the plain COPY took {copy:.1f} s, {psycopg:.1f} s when "
+            "read by psycopg. The extract reads the rows once, by one COPY that also hashes each person's id "
+            "(SHA-256 of the secret and the id: a microsecond a row, the most of PostgreSQL's work here, spread "
+            "over its parallel workers) and works out the age group; the rows go into a temporary file while the "
+            f"classes of quasi-identifiers are counted: {read:.1f} s. Choosing the generalisation from those "
+            f"counts took {plan:.2f} s, and writing the extract from the temporary file (each row's six values "
+            f"replaced by its class's published ones, in bulk) {rewrite:.1f} s: write_microdata {write:.1f} s in "
+            f"all. The command took {command:.1f} s, which adds starting Python and the app "
+            f"({startup:.1f} s for `flask extract list`).")
         small, full = microdata["small"]["peak_mib"], max(r["command"]["peak_mib"] for r in rounds)
         app = (tables or {}).get("startup_peak_mib")
         found.append(
-            f"Memory: the rows go from COPY into the file a megabyte at a time and are never held. The command "
+            f"Memory: the rows go from COPY into the temporary file and from it into the extract a megabyte at a "
+            f"time and are never held. The command "
             f"peaked at {small:.0f} MiB for {microdata['small']['rows']:,} rows and {full:.0f} MiB for all of them"
             + (f"; the app alone (`flask extract list`) peaks at {app:.0f} MiB" if app else "")
-            + ". What grows is the plan's table of quasi-identifier combinations (tens of thousands at a million "
-            "rows), which is bounded by the code lists, not by the number of rows.")
+            + ". What grows is the table of quasi-identifier combinations (tens of thousands at a million "
+            "rows) and what is published for each, which are bounded by the code lists, not by the number of rows.")
     xlsx = results.get("xlsx")
     if xlsx:
         found.append(

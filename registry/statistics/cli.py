@@ -1,6 +1,7 @@
 """`flask extract ...`: list the standard tables, extract one, the pseudonymised microdata, or (for an
 administrator) the full extract with personal data. Exit status 0 when the file is written; non-zero with
 a one-line reason otherwise, and then no file is left behind."""
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,6 +125,23 @@ def _count(request):
     return db.session.scalar(select(func.count()).select_from(Registration).join(Person).where(*conditions)) or 0
 
 
+class _RowCount:
+    """The rows read so far, on one line of the terminal (shown only when standard error is one)."""
+
+    def __init__(self):
+        self.rows = 0
+        self.shown = sys.stderr.isatty()
+
+    def __call__(self, rows):
+        self.rows += rows
+        if self.shown:
+            click.echo(f"\rRows: {self.rows:,}", nl=False, err=True)
+
+    def done(self):
+        if self.shown and self.rows:
+            click.echo(err=True)
+
+
 EXTRACT_FORMAT = click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv",
                               show_default=True)
 
@@ -136,9 +154,14 @@ def microdata_command(date_from, date_to, period, office, destination, path, fil
     with _extract(path) as wrote:
         checked = make_request("outbound-sex-age", _period(date_from, date_to, period), office, destination)
         request = MicrodataRequest(checked.period, checked.office, checked.destination)
-        with click.progressbar(length=_count(request), label="Rows", show_pos=True) as bar:
-            manifest = write_microdata(request, path, run_by="command line", progress=bar.update,
+        # A running count, not a bar: knowing the total beforehand would cost a query over every registration
+        # in the period.
+        rows = _RowCount()
+        try:
+            manifest = write_microdata(request, path, run_by="command line", progress=rows,
                                        file_format=file_format)
+        finally:
+            rows.done()
         wrote(path)
         wrote(write_manifest(manifest, path))
     click.echo(f"wrote {path} ({manifest.rows:,} rows, sha256 {manifest.sha256[:16]}...); {manifest.notes}")

@@ -520,10 +520,11 @@ def plan_k_anonymity(
     cache = {}
 
     def evaluate(levels):
+        # Only the counts are read here: the classes themselves are wanted for the chosen levels alone.
         if levels not in cache:
-            sizes = {cls: n for cls, n in class_sizes(dict(zip(names, levels))).items() if n > 0}
-            small = sum(n for n in sizes.values() if n < k)
-            cache[levels] = (sizes, sum(sizes.values()), small)
+            sizes = class_sizes(dict(zip(names, levels)))
+            counts = list(sizes.values())
+            cache[levels] = (sizes, sum(counts), sum(n for n in counts if 0 < n < k))
         return cache[levels]
 
     levels = (0,) * len(names)
@@ -548,7 +549,7 @@ def plan_k_anonymity(
             break
         _, small, levels = best
     sizes, _, _ = evaluate(levels)
-    suppressed = frozenset(cls for cls, n in sizes.items() if n < k)
+    suppressed = frozenset(cls for cls, n in sizes.items() if 0 < n < k)
     return KAnonymityPlan(
         levels=dict(zip(names, levels)),
         suppressed_classes=suppressed,

@@ -10,17 +10,25 @@ phones or free text.
 
 k-anonymity: the six quasi-identifiers are generalised (age in 10-year groups, occupation at a coarser ISCO
 level, destination as SADC or elsewhere, education in broad levels, or removed) as little as needed, chosen
-by `disclosure.plan_k_anonymity` from the class sizes counted once in the database; records left in groups
-smaller than k have their quasi-identifiers shown as *. The file is streamed (PostgreSQL's COPY where the
-database is PostgreSQL), so memory stays flat whatever the number of rows.
+by `disclosure.plan_k_anonymity` from the sizes of the classes of records as recorded; records left in groups
+smaller than k have their quasi-identifiers shown as *.
+
+The CSV on PostgreSQL reads the rows once: PostgreSQL's COPY sends each registration with its six recorded
+quasi-identifiers as one marked field; the rows go into an anonymous temporary file beside the extract while
+their classes are counted; then the plan is made from those counts, and the temporary file is copied into
+the extract with each marked field replaced by what is published for its class. Elsewhere (SQLite, XLSX)
+the classes are counted by one GROUP BY and the rows then read in batches. Either way memory stays flat
+whatever the number of rows. The rows are in no particular order.
 """
 import csv
 import hashlib
 import hmac
+import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
 from flask import current_app
 from sqlalchemy import and_, case, func, literal, select, text
 
@@ -41,6 +49,7 @@ TEN_YEARS = {f"{low}-{low + 4}": f"{low - (low - 15) % 10}-{low - (low - 15) % 1
 BROAD_EDUCATION = {"0": "0-2", "1": "0-2", "2": "0-2", "3": "3-4", "4": "3-4", "5": "5-8", "6": "5-8", "7": "5-8",
                    "8": "5-8"}
 CLASS_SEPARATOR = "\x1f"  # ASCII unit separator, between quasi-identifiers in one key while counting classes
+MARK = b"\x1e"  # ASCII record separator, either side of a row's joined quasi-identifiers in COPY's output
 COPY_BUFFER = 1 << 20  # bytes of COPY's output gathered before each write to the file
 MICRODATA_COLUMNS = ("person_key", "month", "office", "status", *QUASI_IDENTIFIERS, "industry")
 
@@ -136,30 +145,43 @@ def _from_registrations(query):
     return query.select_from(Registration).join(Person, Person.id == Registration.person_id)
 
 
+def _joined_classes(columns):
+    """The six level-0 quasi-identifiers as one text, CLASS_SEPARATOR between them (it occurs in no code)."""
+    return func.concat_ws(literal(CLASS_SEPARATOR),
+                          *(func.coalesce(columns[name], literal(NOT_STATED)) for name in QUASI_IDENTIFIERS))
+
+
+def _class_of(joined):
+    values = tuple(joined.split(CLASS_SEPARATOR))
+    if len(values) != len(QUASI_IDENTIFIERS):
+        raise ValueError(f"a quasi-identifier holds the separator: {joined!r}")
+    return values
+
+
 def plan(request, k=None):
     """Count the level-0 classes once in the database, then choose the generalisation in Python."""
-    k = k or current_app.config["MICRODATA_K"]
     columns = _level0_columns()
     level0 = Counter()
     if db.session.get_bind().dialect.name == "postgresql":
         # One text key for the six: PostgreSQL then counts in a hash table. Grouping by the six expressions
         # makes it guess a million groups (it cannot know how few combinations occur) and sort every row
-        # instead, twice as slow on a million registrations. The separator occurs in no code.
-        key = func.concat_ws(literal(CLASS_SEPARATOR),
-                             *(func.coalesce(columns[name], literal(NOT_STATED)) for name in QUASI_IDENTIFIERS))
+        # instead, twice as slow on a million registrations.
+        key = _joined_classes(columns)
         for joined, count in db.session.execute(
                 _from_registrations(select(key, func.count())).where(_conditions(request)).group_by(key)):
-            values = tuple(joined.split(CLASS_SEPARATOR))
-            if len(values) != len(QUASI_IDENTIFIERS):
-                raise ValueError(f"a quasi-identifier holds the separator: {joined!r}")
-            level0[values] += count
+            level0[_class_of(joined)] += count
     else:
         groups = [columns[name].label(name) for name in QUASI_IDENTIFIERS]
         for *values, count in db.session.execute(
                 _from_registrations(select(*groups, func.count())).where(_conditions(request)).group_by(*groups)):
             level0[tuple(NOT_STATED if v is None else str(v) for v in values)] += count
-    class_sizes = _ClassSizes(level0)
-    return plan_k_anonymity({name: DEPTHS[name] for name in QUASI_IDENTIFIERS}, class_sizes, k=k,
+    return _plan(level0, k)
+
+
+def _plan(level0, k=None):
+    """The generalisation and suppression for records counted by their level-0 classes ({six values: n})."""
+    k = k or current_app.config["MICRODATA_K"]
+    return plan_k_anonymity({name: DEPTHS[name] for name in QUASI_IDENTIFIERS}, _ClassSizes(level0), k=k,
                             max_suppressed_share=MAX_SUPPRESSED_SHARE)
 
 
@@ -171,6 +193,9 @@ class _ClassSizes:
     distinct value), and a class is one integer in mixed radix."""
 
     def __init__(self, level0):
+        import numpy as np  # imported on use: it adds to every process start
+
+        self.np = np
         classes = list(level0)
         self.records = np.fromiter(level0.values(), dtype=np.int64, count=len(classes))
         self.codes, self.levels = [], []
@@ -189,6 +214,7 @@ class _ClassSizes:
             self.levels.append(levels)
 
     def __call__(self, levels):
+        np = self.np
         if not len(self.records):
             return {}
         key = np.zeros(len(self.records), dtype=np.int64)
@@ -197,31 +223,65 @@ class _ClassSizes:
             key = key * len(names) + mapping[codes]
         classes, inverse = np.unique(key, return_inverse=True)
         records = np.bincount(inverse.ravel(), weights=self.records).astype(np.int64)
-        columns = []
-        for _, names in reversed(chosen):
-            classes, digit = np.divmod(classes, len(names))
-            columns.append(names[digit])
-        return dict(zip(zip(*reversed(columns)), records.tolist()))
+        return _Sizes(np, classes, records, [names for _, names in chosen])
+
+
+class _Sizes(Mapping):
+    """{class: records} for one assignment of levels. The planner reads only the counts of most assignments
+    it tries, so the class tuples (tens of thousands) are made only when first asked for."""
+
+    def __init__(self, np, classes, records, names):
+        self.np, self.classes, self.names = np, classes, names
+        self.counts = records.tolist()
+        self.sizes = None
+
+    def values(self):
+        return self.counts
+
+    def _made(self):
+        if self.sizes is None:
+            classes, columns = self.classes, []
+            for names in reversed(self.names):
+                classes, digit = self.np.divmod(classes, len(names))
+                columns.append(names[digit])
+            self.sizes = dict(zip(zip(*reversed(columns)), self.counts))
+        return self.sizes
+
+    def __getitem__(self, cls):
+        return self._made()[cls]
+
+    def __iter__(self):
+        return iter(self._made())
+
+    def __len__(self):
+        return len(self.counts)
+
+
+def _pseudonym_sql(prefix):
+    """pseudonym() in PostgreSQL: uuid.hex is uuid_send's 16 bytes in hexadecimal; the key is the first 8
+    bytes of the digest, in hex."""
+    key_text = func.encode(func.uuid_send(person_key()), "hex")
+    digest = func.sha256(func.convert_to(literal(prefix) + key_text, "UTF8"))
+    return func.encode(func.substring(digest, 1, 8), "hex")
+
+
+def _month():
+    return func.substr(func.cast(Registration.registered_on, db.String), 1, 7)
+
+
+def _industry():
+    return func.coalesce(Registration.intended_sector, literal(NOT_STATED))
 
 
 def _rows_query(request, chosen, prefix):
     """The microdata rows, quasi-identifiers generalised, suppression not yet applied."""
     columns = _level0_columns()
-    key = person_key()
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # uuid.hex is uuid_send's 16 bytes in hexadecimal; the key is the first 8 bytes of the digest, in hex.
-        key_text = func.encode(func.uuid_send(key), "hex")
-        digest = func.sha256(func.convert_to(literal(prefix) + key_text, "UTF8"))
-        person = func.encode(func.substring(digest, 1, 8), "hex")
-    else:
-        person = key  # hashed in Python
+    person = _pseudonym_sql(prefix) if db.session.get_bind().dialect.name == "postgresql" else person_key()
     generalised = [_sql_level(name, chosen.levels[name], columns[name]).label(name) for name in QUASI_IDENTIFIERS]
     return _from_registrations(select(
-        person.label("person_key"), func.substr(func.cast(Registration.registered_on, db.String), 1, 7).label("month"),
-        Registration.office_code.label("office"), Registration.status.label("status"), *generalised,
-        func.coalesce(Registration.intended_sector, literal(NOT_STATED)).label("industry"),
-    )).where(_conditions(request)).order_by(Registration.registered_on, Registration.registration_number)
+        person.label("person_key"), _month().label("month"), Registration.office_code.label("office"),
+        Registration.status.label("status"), *generalised, _industry().label("industry"),
+    )).where(_conditions(request))
 
 
 EXTRACT_FORMATS = ("csv", "xlsx")
@@ -281,24 +341,25 @@ def _metadata(title, request, run_by, generated, notes):
 
 
 def write_microdata(request, path, run_by, actor=None, progress=None, k=None, file_format="csv"):
-    """Write the k-anonymous pseudonymised microdata (CSV or XLSX) to `path`; return its Manifest (audited)."""
+    """Write the k-anonymous pseudonymised microdata (CSV or XLSX) to `path`; return its Manifest (audited).
+    `progress(rows)` is called as rows are read from the database (CSV on PostgreSQL) or written (otherwise);
+    the total is known only at the end."""
     from datetime import datetime, timezone
 
     _check_extract_format(file_format)
-    chosen = plan(request, k)
     prefix = pseudonym_prefix()
-    query = _rows_query(request, chosen, prefix)
     generated = datetime.now(timezone.utc)
-    notes = chosen.describe()
     with atomic_file(path) as binary:
         if file_format == "csv" and db.session.get_bind().dialect.name == "postgresql":
-            rows = _copy_postgresql(query, chosen, binary, progress)
+            chosen, rows = _copy_postgresql(request, prefix, k, binary, Path(path).parent, progress)
         else:
+            chosen = plan(request, k)
             sink = (_CsvSink(binary, MICRODATA_COLUMNS) if file_format == "csv"
                     else _XlsxSink(binary, MICRODATA_COLUMNS, "Microdata"))
-            rows = _write_python(query, chosen, prefix, sink, progress)
+            rows = _write_python(_rows_query(request, chosen, prefix), chosen, prefix, sink, progress)
             sink.close(_metadata("Pseudonymised microdata: registrations of nationals", request, run_by, generated,
-                                 notes))
+                                 chosen.describe()))
+    notes = chosen.describe()
     manifest = Manifest("microdata", "pseudonymised registrations of nationals (registry.statistics.microdata)",
                         request.filters(), file_format, rows, binary.digest.hexdigest(), binary.size, run_by,
                         generated.isoformat(timespec="seconds"), getattr(path, "name", str(path)), notes)
@@ -332,58 +393,139 @@ def _write_python(query, chosen, prefix, sink, progress):
     return rows
 
 
-def _copy_postgresql(query, chosen, binary, progress):
-    """COPY (the query, small classes blanked through a temporary table) TO STDOUT, straight into the file."""
+def _copy_postgresql(request, prefix, k, binary, folder, progress):
+    """The CSV in one reading of the rows; returns (plan, rows).
+
+    COPY sends each registration with its pseudonymous key worked out by PostgreSQL and its six recorded
+    quasi-identifiers joined into one field between two MARKs. That goes into an anonymous temporary file
+    beside the extract (no name, so nothing is left behind even if the process dies) while the marked
+    fields are counted: the level-0 classes. The plan comes from those counts, so it describes exactly the
+    rows written. Then the temporary file is copied into the extract, each marked field replaced by the six
+    values published for its class, in bulk: split at the marks, every second piece looked up."""
     connection = db.session.connection()
-    connection.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS microdata_suppressed "
-                            "(sex text, age_group text, home_area text, destination text, occupation text, "
-                            "education text) ON COMMIT DROP"))
-    connection.execute(text("TRUNCATE microdata_suppressed"))
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy("COPY microdata_suppressed FROM STDIN") as copy:
-            for key in chosen.suppressed_classes:
-                copy.write_row(key)
-        names = ", ".join(f"rows.{name}" for name in ("person_key", "month", "office", "status"))
-        blanked = ", ".join(f"CASE WHEN rows.suppressed THEN '{SUPPRESSED}' ELSE rows.{name} END" for name in
-                            QUASI_IDENTIFIERS)
-        classes = ", ".join(f"ordered.{name}" for name in QUASI_IDENTIFIERS)
-        query = query.add_columns(Registration.registered_on.label("sort_on"),
-                                  Registration.registration_number.label("sort_number"))
-        # Bound parameters (the pseudonym secret among them) go to psycopg, never into the statement's text.
-        # render_postcompile: an IN list (destination generalised to SADC) becomes plain bound parameters.
-        inner = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-        # The rows in order, each value worked out once (OFFSET 0 keeps PostgreSQL from copying the age and
-        # hash expressions into every outer use, where they would be computed again); whether the row's class
-        # is suppressed, one probe of a hashed set; then the blanking. The order carries through both levels,
-        # so there is one sort, and no join whose plan could go wrong on a table without statistics.
-        sql = (f"COPY (SELECT {names}, {blanked}, rows.industry FROM ("
-               f"SELECT ordered.*, ({classes}) IN (SELECT {', '.join(QUASI_IDENTIFIERS)} FROM microdata_suppressed) "
-               f"AS suppressed FROM ({inner.string} OFFSET 0) AS ordered "
-               "ORDER BY ordered.sort_on, ordered.sort_number OFFSET 0) AS rows "
-               "ORDER BY rows.sort_on, rows.sort_number) TO STDOUT WITH (FORMAT csv)")
+    columns = _level0_columns()
+    marked = func.concat(literal(MARK.decode()), _joined_classes(columns), literal(MARK.decode()))
+    query = _from_registrations(select(
+        _pseudonym_sql(prefix), _month(), Registration.office_code, Registration.status, marked, _industry(),
+    )).where(_conditions(request))
+    # Bound parameters (the pseudonym secret among them) go to psycopg, which quotes them into the COPY (it takes
+    # no server-side parameters); nothing is pasted into the statement's text here.
+    statement = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    level0 = Counter()
+    rows = 0
+    # Most of PostgreSQL's work here is the person key's SHA-256, which its planner prices like any function:
+    # it sees no gain in spreading the rows over parallel workers. Told that passing rows between processes
+    # costs next to nothing, it hashes in its workers (as many as the server allows) while this one writes.
+    connection.execute(text("SET LOCAL parallel_setup_cost = 0"))
+    connection.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
+    with tempfile.TemporaryFile(dir=folder) as spool:
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor:
+            # COPY sends a message a row; gathering them saves a million calls to write and count.
+            buffer = bytearray()
+            with cursor.copy(f"COPY ({statement.string}) TO STDOUT WITH (FORMAT csv)", statement.params) as copy:
+                for row in _copied_rows(raw, copy):
+                    buffer += row
+                    if len(buffer) >= COPY_BUFFER:
+                        rows += _spool(buffer, spool, level0, progress)
+            rows += _spool(buffer, spool, level0, progress, last=True)
+        connection.execute(text("RESET parallel_setup_cost"))
+        connection.execute(text("RESET parallel_tuple_cost"))
+        classes = {joined: _class_of(joined.decode()) for joined in level0}
+        chosen = _plan({classes[joined]: count for joined, count in level0.items()}, k)
+        published = _published(classes, chosen)
         binary.write((",".join(MICRODATA_COLUMNS) + "\r\n").encode())
-        # COPY sends a message a row; gathering them saves a million calls to write, hash and count.
-        rows = 0
-        buffer = bytearray()
-        with cursor.copy(sql, inner.params) as copy:
-            for chunk in copy:
-                buffer += chunk
-                if len(buffer) >= COPY_BUFFER:
-                    rows += _flush(buffer, binary, progress)
-        rows += _flush(buffer, binary, progress)
-    return rows
+        spool.seek(0)
+        rest = b""
+        while block := spool.read(COPY_BUFFER):
+            end = block.rfind(b"\n") + 1
+            pieces = (rest + block[:end]).split(MARK)
+            rest = block[end:]
+            pieces[1::2] = [published[joined] for joined in pieces[1::2]]
+            binary.write(b"".join(pieces))
+        if rest:
+            raise ValueError("the temporary copy of the rows ends without a line break")
+    return chosen, rows
 
 
-def _flush(buffer, binary, progress):
-    """Write what COPY sent so far to the file and empty the buffer; return the rows it held."""
-    data = bytes(buffer)
-    buffer.clear()
-    binary.write(data)
+def _copied_rows(connection, copy):
+    """The rows of a COPY ... TO STDOUT under way on `copy` (a psycopg Copy) and its psycopg connection.
+
+    psycopg's own reading takes a generator round trip a row (a microsecond, a second for a million rows);
+    rows libpq has already received are taken from it directly, and psycopg is asked only when libpq has
+    none yet: it waits for more, and at the end collects COPY's result. Should libpq report the end
+    itself, that result is collected here as psycopg would (an error in it raised)."""
+    from psycopg import errors, pq
+
+    pgconn = connection.pgconn
+    take = pgconn.get_copy_data
+    while True:
+        size, row = take(1)  # 1: do not wait
+        if size > 0:
+            yield row
+        elif size == 0:  # nothing received yet
+            row = copy.read()
+            if not row:
+                return
+            yield row
+        else:  # the end of the data
+            results = []
+            while (result := pgconn.get_result()) is not None:
+                results.append(result)
+            for result in results:
+                if result.status != pq.ExecStatus.COMMAND_OK:
+                    raise errors.error_from_result(result, encoding=connection.info.encoding)
+            return
+
+
+def _spool(buffer, spool, level0, progress, last=False):
+    """Move the whole lines of `buffer` into the temporary file, counting their classes; return how many."""
+    end = len(buffer) if last else buffer.rfind(b"\n") + 1
+    data = bytes(buffer[:end])
+    del buffer[:end]
     lines = data.count(b"\n")
+    pieces = data.split(MARK)
+    if len(pieces) != 2 * lines + 1 or (last and data and not data.endswith(b"\n")):
+        # Codes hold neither the mark nor a line break; were one to, the rows could not be told apart safely.
+        raise ValueError("a value in the microdata holds a line break or the character U+001E")
+    spool.write(data)
+    level0.update(pieces[1::2])
     if progress and lines:
         progress(lines)
     return lines
+
+
+def _published(classes, chosen):
+    """{joined level-0 class, as COPY sent it: the six values published for it, as CSV fields}, from
+    {joined: its six values}. Each distinct value is generalised and quoted once."""
+    levels = [HIERARCHIES[name][chosen.levels[name]] for name in QUASI_IDENTIFIERS]
+    generalised = [{} for _ in QUASI_IDENTIFIERS]  # for each quasi-identifier, recorded value: published
+    fields = {}  # published value: as a CSV field
+    starred = ",".join([SUPPRESSED] * len(QUASI_IDENTIFIERS)).encode()
+    published = {}
+    for joined, values in classes.items():
+        shown = []
+        for seen, level, value in zip(generalised, levels, values):
+            if value not in seen:
+                seen[value] = level(value)
+            shown.append(seen[value])
+        shown = tuple(shown)
+        if shown in chosen.suppressed_classes:
+            published[joined] = starred
+            continue
+        for value in shown:
+            if value not in fields:
+                fields[value] = _csv_field(value)
+        published[joined] = ",".join([fields[value] for value in shown]).encode()
+    return published
+
+
+def _csv_field(value):
+    """A value as COPY (FORMAT csv) and the csv module write it: quoted when it holds a comma, a quote or a
+    line break (no code does)."""
+    if "," in value or '"' in value or "\r" in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 # The full extract, with personal data ---------------------------------------------------------------------

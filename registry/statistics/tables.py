@@ -50,8 +50,10 @@ class age_on(FunctionElement):
 
 @compiles(age_on, "postgresql")
 def _age_postgresql(element, compiler, **kw):
-    born, day = list(element.clauses)
-    return f"CAST(date_part('year', age({compiler.process(day, **kw)}, {compiler.process(born, **kw)})) AS INTEGER)"
+    # Dates as timestamps without a time zone: left to PostgreSQL they become timestamps with one, and age()
+    # then works through the time zone for every row (twice the time over a million rows, the same years).
+    born, day = (f"CAST({compiler.process(clause, **kw)} AS TIMESTAMP)" for clause in element.clauses)
+    return f"CAST(date_part('year', age({day}, {born})) AS INTEGER)"
 
 
 @compiles(age_on, "sqlite")

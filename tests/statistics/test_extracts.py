@@ -7,7 +7,8 @@ import csv
 import hashlib
 import json
 import re
-from collections import Counter
+import uuid
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -20,8 +21,11 @@ from registry.codes.geography import ISO3166_VERSION, country_name
 from registry.codes.isco import ISCO_VERSION
 from registry.core.errors import Forbidden, ValidationFailed
 from registry.extensions import db
+from registry.statistics import microdata
 from registry.statistics.extracts import atomic_file, write_manifest, write_table
-from registry.statistics.microdata import Disclosure, MicrodataRequest, write_full_extract, write_microdata
+from registry.statistics.microdata import (
+    Disclosure, MicrodataRequest, pseudonym_prefix, write_full_extract, write_microdata,
+)
 from registry.statistics.publish import publish
 from registry.statistics.tables import compute, date_range, make_request, parse_period
 from tests.conftest import user
@@ -325,14 +329,14 @@ def assert_no_personal_data(content, people):
     assert not re.search(r"\d{4}-\d{2}-\d{2}", content), "an exact date appears"
 
 
-def microdata_rows_in_order(period):
-    """The registrations microdata covers, in its order, read with plain SQL."""
+def microdata_source(period):
+    """The registrations microdata covers, read with plain SQL."""
     return db.session.execute(text(
         "SELECT p.id, p.same_as_id, r.registered_on, r.office_code, r.status, p.sex, p.date_of_birth, "
-        "p.home_subdivision, r.destination_country, r.occupation_code, p.education_level "
+        "p.home_subdivision, r.destination_country, r.occupation_code, p.education_level, r.intended_sector "
         "FROM registration r JOIN person p ON p.id = r.person_id "
         "WHERE r.deleted_at IS NULL AND p.deleted_at IS NULL AND p.citizenship = 'ZW' "
-        "AND r.registered_on BETWEEN :start AND :end ORDER BY r.registered_on, r.registration_number"),
+        "AND r.registered_on BETWEEN :start AND :end"),
         {"start": period.start, "end": period.end}).all()
 
 
@@ -344,6 +348,59 @@ def _five_year_group(born, day):
     age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
     low = 15 + 5 * ((age - 15) // 5)
     return "65+" if age >= 65 else f"{low}-{low + 4}"
+
+
+def documented_key(record):
+    """The person key as docs/statistics.md defines it: the first 16 hexadecimal digits of SHA-256 over the
+    secret followed by the person's id (the linked person's id for a linked record), worked out here."""
+    person = uuid.UUID(str(record.same_as_id or record.id)).hex
+    return hashlib.sha256((pseudonym_prefix() + person).encode()).hexdigest()[:16]
+
+
+def stored_quasi_identifiers(record):
+    return (record.sex, _five_year_group(_as_date(record.date_of_birth), _as_date(record.registered_on)),
+            record.home_subdivision or "_U", record.destination_country, record.occupation_code,
+            record.education_level or "_U")
+
+
+def _matching(rows, records, fits):
+    """A pairing of every row with its own record such that fits(row, record), or None (augmenting paths)."""
+    owner = {}  # record index: row index
+
+    def place(i, seen):
+        for j, record in enumerate(records):
+            if j not in seen and fits(rows[i], record):
+                seen.add(j)
+                if j not in owner or place(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    if not all(place(i, set()) for i in range(len(rows))):
+        return None
+    return [(rows[i], records[j]) for j, i in owner.items()]
+
+
+def paired(body, source, fits=lambda row, record: True):
+    """The file's rows each with the registration it stands for. The rows are in no particular order and
+    carry no registration number: rows and registrations are grouped by what the file shows as recorded
+    (person key as documented, month, office, status, industry), the groups must be the same with the same
+    sizes, and within a group (the same person twice in a month at most, in practice) rows are paired with
+    registrations so that fits(row, record) holds for every pair."""
+    rows_by, records_by = defaultdict(list), defaultdict(list)
+    for row in body:
+        rows_by[(row[0], row[1], row[2], row[3], row[10])].append(row)
+    for record in source:
+        records_by[(documented_key(record), _as_date(record.registered_on).isoformat()[:7], record.office_code,
+                    record.status, record.intended_sector or "_U")].append(record)
+    assert {key: len(rows) for key, rows in rows_by.items()} == {
+        key: len(records) for key, records in records_by.items()}
+    pairs = []
+    for key, rows in rows_by.items():
+        matched = _matching(rows, records_by[key], fits)
+        assert matched is not None, f"no pairing of the rows {rows} with their registrations"
+        pairs.extend(matched)
+    return pairs
 
 
 MICRODATA_HEADER = ["person_key", "month", "office", "status", "sex", "age_group", "home_area", "destination",
@@ -359,29 +416,25 @@ def test_microdata_is_pseudonymised_and_k_anonymous(demo_rows, out):
     rows = read_csv(path)
     header, body = rows[0], rows[1:]
     assert header == MICRODATA_HEADER
-    source = microdata_rows_in_order(EVERYTHING)
+    source = microdata_source(EVERYTHING)
     assert len(body) == len(source) == manifest.rows >= 500
     assert_no_personal_data(path.read_text(encoding="utf-8"), stored_people())
+    assert sorted(p.name for p in out.iterdir()) == ["microdata.csv"]  # no temporary file left beside it
 
-    # The rows are the registrations, in order: month, office and status as stored.
-    for row, record in zip(body, source):
-        assert row[1] == _as_date(record.registered_on).isoformat()[:7]
-        assert (row[2], row[3]) == (record.office_code, record.status)
-    # One stable pseudonymous key per person: equal keys exactly for the same person (linked records too).
-    people = [str(record.same_as_id or record.id) for record in source]
+    # The rows are the registrations: each person's key as documented (on PostgreSQL worked out in SQL),
+    # month, office, status and industry as stored.
+    paired(body, source)
     keys = [row[0] for row in body]
+    people = [str(record.same_as_id or record.id) for record in source]
     assert all(re.fullmatch(r"[0-9a-f]{16}", key) for key in keys)
-    assert len({(key, person) for key, person in zip(keys, people)}) == len(set(keys)) == len(set(people))
-    assert len(set(people)) < len(people), "people registered twice make the check meaningful"
-    linked = [i for i, record in enumerate(source) if record.same_as_id]
-    assert linked and all(keys[i] == keys[people.index(people[i])] for i in linked)
-    for record, key in zip(source, keys):
-        assert key not in str(record.id).replace("-", "")
+    assert len(set(keys)) == len(set(people)) < len(people), "people registered twice make the check meaningful"
+    linked = [record for record in source if record.same_as_id]
+    assert linked and all(documented_key(record) in keys for record in linked)
+    for record in source:
+        assert documented_key(record) not in str(record.id).replace("-", "")
 
     # The stored quasi-identifiers are not k-anonymous; the published ones are.
-    stored = Counter((record.sex, _five_year_group(_as_date(record.date_of_birth), _as_date(record.registered_on)),
-                      record.home_subdivision or "_U", record.destination_country, record.occupation_code,
-                      record.education_level or "_U") for record in source)
+    stored = Counter(stored_quasi_identifiers(record) for record in source)
     assert min(stored.values()) < K
     published = Counter(tuple(row[4:10]) for row in body)
     for values, size in published.items():
@@ -411,7 +464,7 @@ def test_microdata_is_pseudonymised_and_k_anonymous(demo_rows, out):
     # A second extract gives every person the same key again.
     again = out / "again.csv"
     write_microdata(MicrodataRequest(EVERYTHING), again, run_by="statistician")
-    assert [row[0] for row in read_csv(again)[1:]] == keys
+    assert Counter(row[0] for row in read_csv(again)[1:]) == Counter(keys)
 
 
 def test_microdata_for_a_larger_k_and_filters(demo_rows, out):
@@ -421,14 +474,68 @@ def test_microdata_for_a_larger_k_and_filters(demo_rows, out):
     body = read_csv(path)[1:]
     assert {(row[2], row[1][:4]) for row in body} == {("HRE", "2025")}
     assert all(row[7] in ("ZA", "SADC", "*") for row in body)
-    expected = sum(1 for record in microdata_rows_in_order(period)
-                   if record.office_code == "HRE" and record.destination_country == "ZA")
-    assert len(body) == expected == manifest.rows > 0
+    expected = [record for record in microdata_source(period)
+                if record.office_code == "HRE" and record.destination_country == "ZA"]
+    assert len(body) == len(expected) == manifest.rows > 0
+    paired(body, expected)
     for values, size in Counter(tuple(row[4:10]) for row in body).items():
         assert size >= 10 or set(values) == {"*"}
     assert "k = 10" in manifest.notes
     assert manifest.filters == {"period": "2025", "from": "2025-01-01", "to": "2025-12-31", "office": "HRE",
                                 "destination": "ZA"}
+
+
+def test_microdata_csv_and_xlsx_hold_the_same_rows(demo_rows, out, monkeypatch):
+    # On PostgreSQL the CSV reads the rows once and counts their classes as they come, the XLSX counts them
+    # with a GROUP BY and generalises in SQL: both must publish the same rows under the same plan.
+    for k in (K, 25):
+        csv_manifest = write_microdata(MicrodataRequest(EVERYTHING), out / f"k{k}.csv", run_by="statistician", k=k)
+        xlsx_manifest = write_microdata(MicrodataRequest(EVERYTHING), out / f"k{k}.xlsx", run_by="statistician",
+                                        k=k, file_format="xlsx")
+        from_csv = read_csv(out / f"k{k}.csv")
+        book = load_workbook(out / f"k{k}.xlsx", read_only=True)
+        from_xlsx = [["" if value is None else str(value) for value in row]
+                     for row in book["Microdata"].iter_rows(values_only=True)]
+        book.close()
+        assert from_csv[0] == from_xlsx[0] == MICRODATA_HEADER
+        assert Counter(map(tuple, from_csv[1:])) == Counter(map(tuple, from_xlsx[1:]))
+        assert csv_manifest.notes == xlsx_manifest.notes and f"k = {k}" in csv_manifest.notes
+        assert csv_manifest.rows == xlsx_manifest.rows == len(from_csv) - 1
+    assert Counter(tuple(row[4:10]) for row in read_csv(out / f"k{K}.csv")[1:]) != Counter(
+        tuple(row[4:10]) for row in from_csv[1:]), "a larger k generalises or suppresses more"
+    # The rows pass through buffers of a megabyte, cut at line breaks: with buffers of a few rows (the cuts
+    # fall in every row's middle somewhere) the file holds the same rows.
+    monkeypatch.setattr(microdata, "COPY_BUFFER", 500)
+    write_microdata(MicrodataRequest(EVERYTHING), out / "small-buffers.csv", run_by="statistician", k=25)
+    assert Counter(map(tuple, read_csv(out / "small-buffers.csv"))) == Counter(map(tuple, from_csv))
+
+
+def test_microdata_refuses_a_value_that_would_garble_its_rows(demo_rows, out, backend, monkeypatch):
+    # The CSV on PostgreSQL marks each row's quasi-identifiers with U+001E and cuts at line breaks; a stored
+    # value holding either (no code does) must stop the extract, not shift values between rows. Small
+    # buffers: the refusal comes while COPY is still sending, which is then cancelled.
+    monkeypatch.setattr(microdata, "COPY_BUFFER", 500)
+    person = db.session.execute(text(
+        "SELECT p.id FROM person p JOIN registration r ON r.person_id = p.id WHERE p.citizenship = 'ZW' "
+        "AND p.deleted_at IS NULL AND r.deleted_at IS NULL ORDER BY p.id LIMIT 1")).scalar_one()
+    db.session.execute(text("UPDATE person SET home_subdivision = :value WHERE id = :id"),
+                       {"value": "ZW\x1eHA", "id": person})
+    db.session.commit()
+    before = count_events("extract.created")
+    path = out / "microdata.csv"
+    if backend == "postgresql":
+        with pytest.raises(ValueError, match="line break or the character U\\+001E"):
+            write_microdata(MicrodataRequest(EVERYTHING), path, run_by="statistician")
+        db.session.rollback()  # as the command and the web page do
+        assert list(out.iterdir()) == [] and count_events("extract.created") == before
+        # The connection is left fit for use: with the value put right, the extract is made.
+        db.session.execute(text("UPDATE person SET home_subdivision = 'ZW-HA' WHERE id = :id"), {"id": person})
+        manifest = write_microdata(MicrodataRequest(EVERYTHING), path, run_by="statistician")
+        assert len(read_csv(path)) - 1 == manifest.rows == len(microdata_source(EVERYTHING))
+    else:  # read in batches through the csv module, which quotes what needs quoting
+        manifest = write_microdata(MicrodataRequest(EVERYTHING), path, run_by="statistician")
+        assert len(read_csv(path)) - 1 == manifest.rows == len(microdata_source(EVERYTHING))
+        assert count_events("extract.created") == before + 1
 
 
 # The full extract -----------------------------------------------------------------------------------------
@@ -517,17 +624,17 @@ def check_truthful_generalisation(out, k):
     path = out / f"k{k}.csv"
     manifest = write_microdata(MicrodataRequest(EVERYTHING), path, run_by="statistician", k=k)
     body = read_csv(path)[1:]
-    source = microdata_rows_in_order(EVERYTHING)
+    source = microdata_source(EVERYTHING)
     assert len(body) == len(source) == manifest.rows
+
+    def truthful(row, record):
+        return all(generalises(value, stored, name)
+                   for name, value, stored in zip(QUASI, row[4:10], stored_quasi_identifiers(record)))
+
     coarser = Counter()
-    for row, record in zip(body, source):
-        stored = dict(zip(QUASI, (
-            record.sex, _five_year_group(_as_date(record.date_of_birth), _as_date(record.registered_on)),
-            record.home_subdivision or "_U", record.destination_country, record.occupation_code,
-            record.education_level or "_U")))
-        for name, value in zip(QUASI, row[4:10]):
-            assert generalises(value, stored[name], name), (name, value, stored[name])
-            coarser[name] += value != stored[name]
+    for row, record in paired(body, source, truthful):
+        for name, value, stored in zip(QUASI, row[4:10], stored_quasi_identifiers(record)):
+            coarser[name] += value != stored
     for values, size in Counter(tuple(row[4:10]) for row in body).items():
         assert size >= k or set(values) == {"*"}, (values, size)
     assert f"k = {k}" in manifest.notes
