@@ -17,6 +17,7 @@ def create_app(config=None):
     from registry import models  # noqa: F401  (registers every table and the outbox flush hook)
     from registry.core.sqlite import enable_sqlite_pragmas
     from registry.extensions import csrf, db, login_manager, migrate
+    from registry.operations import ledger  # noqa: F401  (numbers given out, noted beside a SQLite database)
     from registry.sync import outbox  # noqa: F401
 
     db.init_app(app)
@@ -111,11 +112,13 @@ def _register_commands(app):
     from registry.demo.cli import demo_cli
     from registry.matching.cli import match_cli
     from registry.offices.cli import offices_cli
+    from registry.operations.cli import backup_command, restore_command
     from registry.slips.cli import slips_cli
     from registry.statistics.cli import extract_cli
     from registry.sync.cli import sync_cli  # also adds `offices issue-secret`
 
-    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli):
+    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli,
+                  backup_command, restore_command):
         app.cli.add_command(group)
 
 
