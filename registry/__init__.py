@@ -13,6 +13,9 @@ def create_app(config=None):
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, config)
+    from registry.core import logs
+
+    logs.install(app)
 
     from registry import models  # noqa: F401  (registers every table and the outbox flush hook)
     from registry.core.sqlite import enable_sqlite_pragmas

@@ -29,6 +29,7 @@ ENV_KEYS = (
     "MICRODATA_K",
     "PSEUDONYM_SECRET",
     "PG_BIN_DIR",
+    "LOG_LEVEL",
 )
 INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS", "SYNC_BATCH_SIZE",
             "DISCLOSURE_THRESHOLD", "MICRODATA_K"}
@@ -69,7 +70,8 @@ DEFAULTS = {
     "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_LOCKOUT_MINUTES": 15,
     "PAGE_SIZE": 25,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message never carries a statement's values (names, ID numbers).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so a slow form at the counter still posts
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
