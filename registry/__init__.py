@@ -19,13 +19,20 @@ def create_app(config=None):
 
     from registry import models  # noqa: F401  (registers every table and the outbox flush hook)
     from registry.core.sqlite import enable_sqlite_pragmas
-    from registry.extensions import csrf, db, login_manager, migrate
+    from registry.extensions import csrf, db, limiter, login_manager, migrate
     from registry.operations import ledger  # noqa: F401  (numbers given out, noted beside a SQLite database)
     from registry.sync import outbox  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind the TLS proxy: the client's address (for rate limits) and scheme come from its headers.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     login_manager.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
@@ -99,6 +106,8 @@ def _register_errors(app):
     app.register_error_handler(403, page(403, "Not allowed", "Your role or office does not allow this."))
     app.register_error_handler(404, page(404, "Not found", "There is no such page or record here."))
     app.register_error_handler(405, page(405, "Not allowed", "That action is not available here."))
+    app.register_error_handler(429, page(429, "Too many requests",
+                                         "Too many attempts in a short time from here. Wait a minute, then try again."))
     app.register_error_handler(500, page(500, "Something went wrong", "Nothing was saved. Try again; if it happens again, tell your supervisor."))
 
     from flask_wtf.csrf import CSRFError

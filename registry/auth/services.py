@@ -59,6 +59,10 @@ def authenticate(username, password):
     user = db.session.scalar(select(User).where(User.username == name)) if name else None
     valid = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user and valid and user.is_active:
+        if user.second_factor_required:
+            # Not in yet: the code comes next (registry.auth.second_factor), and until it is right the
+            # failures counted so far stand, so the password alone never resets the lockout.
+            return user
         if throttle:
             db.session.delete(throttle)
         record_event("user.logged_in", user, actor=user)

@@ -27,12 +27,14 @@ ANONYMOUS = None
 # A seeded user for each role; the records the matrix opens belong to BBR, the officer's and supervisor's office.
 USER_FOR_ROLE = {OFFICER: "officer", SUPERVISOR: "supervisor", STATISTICIAN: "statistician", ADMIN: "admin"}
 # /verify: anyone holding a slip may check it; it shows no more than the slip in their hand.
-ALWAYS_PUBLIC = {"static", "auth.login", "health.healthz", "slips.verify"}
+# /login/code: the second step of a login, open only with the first step's half-finished session.
+ALWAYS_PUBLIC = {"static", "auth.login", "auth.login_code", "health.healthz", "slips.verify"}
 # Pages that show personal data of migrants (people, their registrations and slips, the audit trail of who saw them).
 PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips", "referrals")
 NO_PERSONAL_DATA = {"registration.summary", "slips.verify"}  # counts only; what the slip itself shows
 ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user",
-              "statistics.full_extract", "statistics.disclosures"}
+              "statistics.full_extract", "statistics.disclosures", "auth.second_factor_page",
+              "auth.reset_second_factor"}
 ADMIN_ONLY_BLUEPRINTS = ("offices",)
 # URL arguments with no real record behind them in the test database: the view may answer 404 there.
 NO_REAL_SAMPLE = {"conflict_id", "candidate_id"}
@@ -141,9 +143,11 @@ def walk(app, login, samples, role, rules):
         where = f"{role or 'anonymous'} {sorted(rule.methods - {'HEAD', 'OPTIONS'})} {url} -> {response.status_code}"
         assert response.status_code < 500, where
         if mark == "public":
-            # The login page sends someone already logged in on to their start page.
+            # The login page sends someone already logged in on to their start page; the code page sends
+            # anyone without a half-finished login back to the login page.
             assert response.status_code == 200 or (role and rule.endpoint == "auth.login"
-                                                   and response.status_code == 302), where
+                                                   and response.status_code == 302) \
+                or (rule.endpoint == "auth.login_code" and is_login_redirect(response)), where
         elif mark == "office_signed":
             # No signature: refused with the API's JSON error, never a login page.
             assert 400 <= response.status_code < 500 and response.is_json, where
