@@ -16,7 +16,7 @@ from registry.core.types import utcnow
 from registry.extensions import db
 from registry.offices.models import Office
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12  # OWASP ASVS 2.1.1
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 # Checked against when the username is unknown, so a wrong name costs as long as a wrong password:
 # hashed with the configured method, one per method, since the methods differ widely in cost.
