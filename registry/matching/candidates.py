@@ -16,6 +16,7 @@ from registry.extensions import db
 from registry.matching.keys import SCAN_PASSES, key_row, lookups, swapped_date
 from registry.matching.models import DuplicateCandidate, PersonMatchKey
 from registry.matching.normalise import BadRecord, normalise_record, stored_record
+from registry.matching.services import score_unscored
 from registry.matching.scoring import (
     DOB_WEIGHTS, MATCH_THRESHOLD, NAME_WEIGHTS, NATIONAL_ID_WEIGHTS, PASSPORT_WEIGHTS, PHONE_WEIGHTS, POSSIBLE_THRESHOLD,
     PRIOR, SEX_WEIGHTS, compare_dates, compare_national_ids, compare_passports, decide, score_pair, to_score, weigh,
@@ -232,8 +233,9 @@ def _ordered_keys(codes, second, batch):
 
 def scan(progress=None, batch=20_000, min_decision="possible", stats=None):
     """Find likely duplicates among all stored people and queue each new pair for an administrator, with its
-    score and reasons; return the number of pairs queued. Pairs already queued or decided are left as they are.
-    People without keys (written in bulk, past the flush hook) get them first."""
+    score and reasons; return the number of pairs queued. Pairs already queued or decided are left as they are,
+    except that an open pair without a score gets one. People without keys (written in bulk, past the flush
+    hook) get them first."""
     missing = fill_missing_keys()
     found = find_duplicates(progress=progress, batch=batch, min_decision=min_decision, stats=stats)
     if stats is not None:
@@ -257,6 +259,9 @@ def scan(progress=None, batch=20_000, min_decision="possible", stats=None):
             first_person_id=first, second_person_id=second, status="open", score=score, reasons=reasons,
             reason=_reason_text(score, reasons)))
         queued += 1
+    # Open pairs queued before pairs were scored when queued, and not met above: scored now, so the
+    # queue can put them in order.
+    score_unscored()
     db.session.flush()
     return queued
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from registry.core.types import UTCDateTime, utcnow
 from registry.extensions import db
 from registry.matching.keys import key_row
+from registry.matching.scoring import DECISION_WORDS, decide
 from registry.people.models import Person
 
 DECISIONS = {"open": "Waiting", "linked": "Same person", "distinct": "Different people"}
@@ -32,6 +33,24 @@ class DuplicateCandidate(db.Model):
     # Set when the pair was found by scoring (registry.matching.scoring): the score and its reasons in words.
     score: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[list | None] = mapped_column(JSON)
+
+    @property
+    def percent(self):
+        return None if self.score is None else round(self.score * 100)
+
+    @property
+    def decision_words(self):
+        """What the score says, in words; None for a pair not scored."""
+        return None if self.score is None else DECISION_WORDS[decide(self.score)]
+
+    @property
+    def queued_at_sync(self):
+        """Queued when a record arrived at central holding a national ID another record holds (its `reason`
+        says which offices), rather than by `flask match scan` (whose `reason` repeats the reasons)."""
+        return self.reason.startswith("same national ID")
+
+    def __repr__(self):
+        return f"<DuplicateCandidate {self.first_person_id} {self.second_person_id} {self.status} {self.score}>"
 
 
 class PersonMatchKey(db.Model):

@@ -32,6 +32,9 @@ SEX_WEIGHTS = {"same": 0.3, "differs": -4.0}
 NATIONAL_ID_WEIGHTS = {"same": 9.0, "check_letter": 7.0, "typo": 5.0, "differs": -9.0}
 PASSPORT_WEIGHTS = {"same": 8.0, "typo": 3.0, "differs": -1.5}  # passports are renewed with new numbers
 PHONE_WEIGHTS = {"same": 2.0, "differs": -0.5}  # families share a phone; people change numbers
+# What each decision means, in the words officers and administrators are shown.
+DECISION_WORDS = {"match": "Likely the same person", "possible": "Possibly the same person",
+                  "distinct": "Probably different people"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Match:
     @property
     def percent(self):
         return round(self.score * 100)
+
+    @property
+    def decision_words(self):
+        return DECISION_WORDS[self.decision]
 
 
 def decide(score, match_threshold=MATCH_THRESHOLD, possible_threshold=POSSIBLE_THRESHOLD):

@@ -11,6 +11,8 @@ from registry.core.errors import DomainError, NotFound
 from registry.core.types import utcnow
 from registry.extensions import db
 from registry.matching.models import DuplicateCandidate
+from registry.matching.normalise import BadRecord
+from registry.matching.scoring import score_pair
 from registry.people.models import Person
 
 
@@ -18,16 +20,51 @@ def _ordered(a, b):
     return (a, b) if str(a) < str(b) else (b, a)
 
 
+def score_of(first_id, second_id):
+    """(score, reasons) of two stored people by registry.matching.scoring, or (None, None) when one of them
+    is gone or cannot be compared (a name without Latin letters)."""
+    first, second = db.session.get(Person, first_id), db.session.get(Person, second_id)
+    if first is None or second is None:
+        return None, None
+    try:
+        match = score_pair(first, second)
+    except BadRecord:
+        return None, None
+    return match.score, match.reasons
+
+
 def queue_pair(first_id, second_id, reason):
-    """Queue a pair once; return the candidate (new or existing)."""
+    """Queue a pair once, scored, so the queue can show it in order with its reasons; return the candidate
+    (new or existing)."""
     first_id, second_id = _ordered(first_id, second_id)
     existing = db.session.scalar(select(DuplicateCandidate).where(
         DuplicateCandidate.first_person_id == first_id, DuplicateCandidate.second_person_id == second_id))
     if existing:
         return existing
-    candidate = DuplicateCandidate(first_person_id=first_id, second_person_id=second_id, reason=reason, status="open")
+    score, reasons = score_of(first_id, second_id)
+    candidate = DuplicateCandidate(first_person_id=first_id, second_person_id=second_id, reason=reason, status="open",
+                                   score=score, reasons=reasons)
     db.session.add(candidate)
     return candidate
+
+
+def score_unscored(batch=500):
+    """Give a score and reasons to every open pair queued without them (before pairs were scored when
+    queued); return how many were scored. `flask match scan` calls it."""
+    scored, last = 0, None
+    while True:
+        query = (select(DuplicateCandidate).where(DuplicateCandidate.status == "open",
+                                                  DuplicateCandidate.score.is_(None))
+                 .order_by(DuplicateCandidate.id).limit(batch))
+        if last is not None:
+            query = query.where(DuplicateCandidate.id > last)
+        candidates = db.session.scalars(query).all()
+        if not candidates:
+            return scored
+        for candidate in candidates:
+            candidate.score, candidate.reasons = score_of(candidate.first_person_id, candidate.second_person_id)
+            scored += candidate.score is not None
+        last = candidates[-1].id
 
 
 def detect_same_national_id(person_ids):
@@ -48,8 +85,12 @@ def detect_same_national_id(person_ids):
 
 
 def open_candidates():
+    """Pairs waiting for a decision, the most likely first. A pair without a score (queued on the same
+    national ID before pairs were scored, or one that cannot be compared) comes first: a national ID
+    shared by two records is the strongest sign there is, and an administrator should see it."""
     return db.session.scalars(select(DuplicateCandidate).where(DuplicateCandidate.status == "open")
-                              .order_by(DuplicateCandidate.detected_at)).all()
+                              .order_by(DuplicateCandidate.score.desc().nulls_first(),
+                                        DuplicateCandidate.detected_at, DuplicateCandidate.id)).all()
 
 
 def recent_decisions(limit=50):

@@ -20,9 +20,9 @@ from registry.people.names import clean_name, name_key
 from registry.people.phones import normalise_phone
 
 MIN_AGE, MAX_AGE = 15, 80
-# rapidfuzz token_sort_ratio at or above which two names on the same birth date are worth a warning.
-SIMILAR_NAME_SCORE = 85
 SEARCH_LIMIT = 50
+# How many likely matches an officer is shown before a new person is recorded (best first).
+LIKELY_MATCHES = 5
 
 
 @dataclass
@@ -57,10 +57,10 @@ class DuplicateNationalId(DomainError):
 
 class PossibleDuplicates(DomainError):
     def __init__(self, candidates):
-        self.candidates = candidates  # [(person, score)]
+        self.candidates = candidates  # [registry.matching.scoring.Match], best first, each with its .person
         super().__init__(
-            "People with a very similar name and the same date of birth are already registered. "
-            "Check them: use the existing person, or confirm that this is someone else.",
+            "Someone already registered may be this person. Check the people listed: attach the registration "
+            "to the same person, or confirm that this is someone else.",
         )
 
 
@@ -175,36 +175,31 @@ def find_by_national_id(national_id, country, exclude_id=None):
     return db.session.scalars(query.limit(1)).first()
 
 
-def name_similarity(surname_key, given_key, other):
-    """0-100: token order does not matter, so 'Moyo Tendai' and 'Tendai Moyo' score 100."""
-    return fuzz.token_sort_ratio(f"{surname_key} {given_key}", f"{other.surname_key} {other.given_names_key}")
+def likely_duplicates(values, exclude_id=None):
+    """Stored people who may be the person described by validated column values, best first
+    (registry.matching: spelling variants, swapped names, day-month swaps, IDs, passports, phones)."""
+    # Imported here: the matching package's views import auth, whose views import offices, which imports
+    # people; importing it at the top would close that circle whichever package is imported first.
+    from registry.matching.candidates import rank_candidates
+    from registry.matching.normalise import BadRecord
 
-
-def find_similar(surname_key, given_key, born, exclude_id=None):
-    """People born the same day whose name is the same or very similar, best first."""
-    # Score the name keys alone: a busy birth date has many people, and most of them are not similar.
-    query = select(Person.id, Person.surname_key, Person.given_names_key).where(
-        Person.date_of_birth == born, Person.deleted_at.is_(None))
-    if exclude_id:
-        query = query.where(Person.id != exclude_id)
-    scored = [(row.id, score) for row in db.session.execute(query)
-              if (score := name_similarity(surname_key, given_key, row)) >= SIMILAR_NAME_SCORE]
-    if not scored:
+    try:
+        return rank_candidates(values, limit=LIKELY_MATCHES, exclude_id=exclude_id, min_decision="possible")
+    except BadRecord:
+        # Validation accepts letters of any script; the matcher compares Latin letters, so a name with none
+        # (say, written in Cyrillic only) cannot be compared by name. The national ID check still applies.
         return []
-    people = {person.id: person for person in db.session.scalars(
-        select(Person).where(Person.id.in_([person_id for person_id, _ in scored])))}
-    similar = [(people[person_id], round(score)) for person_id, score in scored]
-    return sorted(similar, key=lambda pair: -pair[1])
 
 
 def create_person(data, actor, override_duplicates=False, today=None):
-    """Add a person after the duplicate checks. A national ID already on record always refuses; a similar
-    name on the same birth date refuses unless the officer confirmed it is someone else (recorded)."""
+    """Add a person after the duplicate checks. A national ID already on record always refuses; someone the
+    matcher finds possibly or likely the same refuses unless the officer confirmed it is someone else
+    (recorded, with what the officer was shown)."""
     values = validate_person(data, today)
     existing = find_by_national_id(values["national_id"], values["national_id_country"])
     if existing:
         raise DuplicateNationalId(existing)
-    similar = find_similar(values["surname_key"], values["given_names_key"], values["date_of_birth"])
+    similar = likely_duplicates(values)
     if similar and not override_duplicates:
         raise PossibleDuplicates(similar)
     # The id is made here, so nothing needs writing until the request commits: on SQLite the write lock
@@ -214,7 +209,8 @@ def create_person(data, actor, override_duplicates=False, today=None):
     record_event("person.created", person, actor=actor)
     if similar:
         record_event("person.duplicate_warning_overridden", person, actor=actor, details={
-            "candidates": [{"person_id": str(other.id), "score": score} for other, score in similar],
+            "candidates": [{"person_id": str(match.person.id), "score": match.percent, "decision": match.decision,
+                            "reasons": match.reasons} for match in similar],
         })
     return person
 

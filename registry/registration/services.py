@@ -191,6 +191,22 @@ def get_registration(number_text):
     return registration
 
 
+def latest_registrations(person_ids):
+    """{person id: (registration_number, status, office_code, registered_on)} of each person's most recent
+    live registration, in one query: what an officer checking a likely duplicate wants to see."""
+    if not person_ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.person_id, Registration.registration_number, Registration.status,
+               Registration.office_code, Registration.registered_on)
+        .where(Registration.person_id.in_(list(person_ids)), Registration.deleted_at.is_(None))
+        .order_by(Registration.registered_on.desc(), Registration.registration_number.desc()))
+    latest = {}
+    for row in rows:
+        latest.setdefault(row.person_id, row)
+    return latest
+
+
 @dataclass
 class RegistrationFilters:
     registered_from: date | None = None

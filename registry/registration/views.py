@@ -16,8 +16,8 @@ from registry.registration import bp
 from registry.registration.forms import EditRegistrationForm, FilterForm, FindForm, NewRegistrationForm, StatusForm
 from registry.registration.models import TRANSITIONS
 from registry.registration.services import (
-    RegistrationData, RegistrationFilters, change_status, filtered_registrations, get_registration, office_summary,
-    register, update_registration,
+    RegistrationData, RegistrationFilters, change_status, filtered_registrations, get_registration,
+    latest_registrations, office_summary, register, update_registration,
 )
 from registry.referrals import services as referral_services  # a module: referrals import registration
 from registry.slips import services as slip_services  # a module: slips' services import registration's
@@ -55,7 +55,7 @@ def new():
     form = NewRegistrationForm(default_destination=_default_destination)
     if request.method == "GET":
         _prefill_from_search(form, request.args.get("q"))
-    duplicates, existing = [], None
+    duplicates, latest, existing = [], {}, None
     if form.validate_on_submit():
         try:
             if form.use_person.data:
@@ -67,8 +67,10 @@ def new():
                     override_duplicates=form.override_duplicates.data,
                 )
         except PossibleDuplicates as exc:
-            show_errors(form, exc)
             duplicates = exc.candidates
+            ids = [match.person.id for match in duplicates]  # read before show_errors rolls the session back
+            show_errors(form, exc)
+            latest = latest_registrations(ids)
         except DuplicateNationalId as exc:
             show_errors(form, exc)
             existing = exc.existing
@@ -79,7 +81,8 @@ def new():
             return redirect(url_for("registration.show", number=registration.registration_number))
     elif request.method == "POST":
         flash("Some fields need attention; they are marked below.", "error")
-    return render_template("registration/new.html", form=form, duplicates=duplicates, existing=existing)
+    return render_template("registration/new.html", form=form, duplicates=duplicates, latest=latest,
+                           existing=existing)
 
 
 @bp.route("/new/<uuid:person_id>", methods=["GET", "POST"])

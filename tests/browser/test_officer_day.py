@@ -148,7 +148,13 @@ def test_officer_registers_catches_a_duplicate_and_finds_the_registration(page, 
     start_registration(page, "63-654321 B 12")
     warning = page.get_by_role("alert").filter(has=page.get_by_role("heading", name=re.compile("Possible duplicate")))
     expect(warning).to_be_visible()
-    expect(warning.get_by_role("row").filter(has_text="MOYO, Tendai Rudo")).to_contain_text("63-123456 A 78")
+    candidate = warning.get_by_role("row").filter(has_text="MOYO, Tendai Rudo")
+    expect(candidate).to_contain_text("63-123456 A 78")
+    # Ranked by identity matching: the score, the decision and the reasons in words, and where she was recorded.
+    expect(candidate).to_contain_text(re.compile(r"\d+%\s*Possibly the same person"))
+    expect(candidate.get_by_role("listitem")).to_contain_text(["same surname", "same given names",
+                                                                "same date of birth", "national ID differs"])
+    expect(candidate).to_contain_text(number)  # her last registration
     shots(page, "duplicate-warning")
     assert counts(live_office) == (1, 1)
 
@@ -181,7 +187,7 @@ def test_duplicate_warnings_register_the_existing_person_or_a_confirmed_new_one(
     expect(page.locator("main")).to_contain_text("63-123456 A 78")
     assert counts(live_office) == (1, 2)
 
-    # Similar name, same birth date, another ID. Enter in a field only saves again: the warning stays.
+    # Same name and birth date, another ID: possibly her. Enter in a field only saves again: the warning stays.
     start_registration(page, "63-654321 B 12")
     duplicate = page.get_by_role("alert").filter(has_text="Possible duplicate")
     expect(duplicate).to_be_visible()
@@ -190,8 +196,8 @@ def test_duplicate_warnings_register_the_existing_person_or_a_confirmed_new_one(
     expect(page.get_by_role("alert").filter(has_text="Possible duplicate")).to_be_visible()
     assert counts(live_office) == (1, 2)
 
-    # "Same person" registers the person on record, not a new one.
-    duplicate.get_by_role("button", name="Same person: register them").click()
+    # "Same person" attaches the registration to the person on record, not to a new one.
+    duplicate.get_by_role("button", name="Same person: attach this registration to them").click()
     third = registered_number(page)
     assert third not in (first, second)
     expect(page.locator("main")).to_contain_text("63-123456 A 78")

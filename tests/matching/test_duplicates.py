@@ -29,7 +29,10 @@ def test_same_national_id_at_two_offices_is_queued_linked_synced_and_undone(cent
         assert db.session.scalar(select(func.count()).select_from(Registration)) == 3
         candidates = db.session.scalars(select(DuplicateCandidate)).all()
         assert len(candidates) == 1 and "same national ID" in candidates[0].reason
-        pair_id = candidates[0].id
+        # Scored when queued, like a pair found by `match scan`.
+        assert candidates[0].decision_words == "Likely the same person"
+        assert {"same national ID", "given name is a spelling variant"} <= set(candidates[0].reasons)
+        pair_id, percent = candidates[0].id, candidates[0].percent
     # Pushing the same batch again does not queue the pair twice.
     with within(hre):
         office_sync.run_round()
@@ -37,6 +40,7 @@ def test_same_national_id_at_two_offices_is_queued_linked_synced_and_undone(cent
     login(client, "admin")
     page = client.get("/duplicates/").get_data(as_text=True)
     assert "Tendai" in page and "Tendayi" in page and "BBR" in page and "HRE" in page
+    assert f"{percent}% — Likely the same person" in re.sub(r"<[^>]+>", "", page)
     assert post_form(client, "/duplicates/", f"/duplicates/{pair_id}/link").status_code == 302
     with within(central.app):
         linked = db.session.scalars(select(Person).where(Person.same_as_id.isnot(None))).all()

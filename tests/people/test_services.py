@@ -1,4 +1,4 @@
-"""create_person, update_person, search_people and find_similar on a real database."""
+"""create_person, update_person, search_people and likely_duplicates on a real database."""
 from datetime import date
 
 import pytest
@@ -8,9 +8,9 @@ from registry.audit.models import AuditEvent
 from registry.core.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from registry.extensions import db
 from registry.people.models import Person
-from registry.people.names import name_key
 from registry.people.services import (
-    DuplicateNationalId, create_person, find_similar, get_person, person_data_from, search_people, update_person,
+    DuplicateNationalId, create_person, get_person, likely_duplicates, person_data_from, search_people, update_person,
+    validate_person,
 )
 from tests.conftest import user
 from tests.registration.helpers import registration_at_hre, row_counts
@@ -146,14 +146,19 @@ def test_search_by_name_in_either_order_with_accents_and_birth_date(ctx, officer
     assert len(search_people("Mo", limit=1)) == 1
 
 
-def test_find_similar_scores_same_birth_date_only(ctx, officer):
+def test_likely_duplicates_are_ranked_best_first_and_need_not_share_the_birth_date(ctx, officer):
     born = date(1992, 7, 7)
     exact = create_person(person_data(surname="Chiweshe", given_names="Tapiwa", date_of_birth=born), officer)
     typo = create_person(person_data(surname="Chiweshe", given_names="Tapiwe", date_of_birth=born), officer,
                          override_duplicates=True)
-    create_person(person_data(surname="Chiweshe", given_names="Tapiwa", date_of_birth=date(1992, 7, 8)), officer)
+    other_day = create_person(person_data(surname="Chiweshe", given_names="Tapiwa", date_of_birth=date(1992, 7, 8)),
+                              officer, override_duplicates=True)
     create_person(person_data(surname="Nyathi", given_names="Sipho", date_of_birth=born), officer)
-    found = find_similar(name_key("Chiweshe"), name_key("Tapiwa"), born)
-    assert [person for person, _ in found] == [exact, typo]
-    assert found[0][1] == 100 and 85 <= found[1][1] < 100
-    assert find_similar(name_key("Chiweshe"), name_key("Tapiwa"), born, exclude_id=exact.id)[0][0] == typo
+    # The same person again, this time with a passport: no national ID to tell the records apart.
+    values = validate_person(person_data(surname="Chiweshe", given_names="Tapiwa", date_of_birth=born,
+                                         national_id="", passport_number="FN998877"))
+    found = likely_duplicates(values)
+    assert [match.person for match in found] == [exact, typo, other_day]
+    assert found[0].score > found[1].score > found[2].score >= 0.5
+    assert "same date of birth" in found[0].reasons and "date of birth differs by one typing slip" in found[2].reasons
+    assert [match.person for match in likely_duplicates(values, exclude_id=exact.id)] == [typo, other_day]

@@ -1,11 +1,10 @@
-"""The new-registration form through the test client: success, duplicate warnings, and every bad input
-answered next to its field with nothing stored."""
+"""The new-registration form through the test client: success, the same national ID, and every bad input
+answered next to its field with nothing stored. Likely matches by name: test_likely_matches.py."""
 from datetime import date
 
 import pytest
 from sqlalchemy import select, text
 
-from registry.audit.models import AuditEvent
 from registry.core.db import command_transaction
 from registry.extensions import db
 from registry.people.models import Person
@@ -13,17 +12,13 @@ from registry.registration.models import Registration
 from registry.registration.numbering import RegistrationSequence
 from tests.conftest import user
 from tests.registration.helpers import click, field_error, flashes, read_form, row_counts, submit
-from tests.support.factories import create_registration
-
-_serial = [300000]
-
+from tests.support.factories import create_registration, unique_national_id
 
 _served = {}
 
 
 def filled(client, **changes):
     """The new-registration form as the page serves it (read once per client), filled in as an officer would."""
-    _serial[0] += 1
     if _served.get("client") is not client:
         page = client.get("/registrations/new")
         assert page.status_code == 200
@@ -32,7 +27,7 @@ def filled(client, **changes):
     assert data["citizenship"] == "ZW" and data["destination_country"] == "ZA"  # the defaults the page offers
     data.update(
         surname="Moyo", given_names="Tendai", sex="F", date_of_birth="1995-03-14",
-        national_id=f"63-{_serial[0]} A 78", phone="077 212 3456", home_subdivision="ZW-MV",
+        national_id=unique_national_id(), phone="077 212 3456", home_subdivision="ZW-MV",
         home_district="Chiredzi", languages=["sna", "eng"], education_level="3", consent="y",
         destination_subdivision="ZA-LP", intended_sector="A", occupation_code="9211", skills="Citrus picking",
         years_experience="2",
@@ -97,40 +92,6 @@ def test_existing_national_id_offers_the_existing_person(app, officer_client):
     assert (after["person"], after["registration"]) == (before["person"], before["registration"] + 1)
     with app.app_context():
         assert {r.person_id for r in db.session.scalars(select(Registration))} == {existing.id}
-
-
-def test_similar_name_warning_then_use_existing_or_override(app, officer_client):
-    assert post(officer_client, filled(officer_client, surname="Moyo", given_names="Tendai Rudo")).status_code == 302
-    with app.app_context():
-        existing = db.session.scalar(select(Person))
-    before = row_counts(app)
-
-    # Names swapped, new ID, same birth date: the officer is asked to check.
-    swapped = filled(officer_client, surname="Tendai Rudo", given_names="Moyo")
-    page = post(officer_client, swapped).get_data(as_text=True)
-    assert "Possible duplicate: same date of birth, similar name" in page
-    assert "MOYO, Tendai Rudo" in page and "100%" in page
-    assert f'name="use_person" value="{existing.id}"' in page
-    assert 'name="override_duplicates"' in page
-    assert any("very similar name and the same date of birth" in message for message in flashes(page))
-    assert row_counts(app) == before
-
-    # "Same person: register them", pressed on the warning page.
-    warned = read_form(page)
-    assert warned["surname"] == "Tendai Rudo" and warned["consent"] == "y"  # what was typed is kept
-    assert post(officer_client, click(warned, "use_person", str(existing.id))).status_code == 302
-    after = row_counts(app)
-    assert (after["person"], after["registration"]) == (before["person"], before["registration"] + 1)
-
-    # Or: "I have checked: this is a different person", which is recorded.
-    response = post(officer_client, submit(warned, override_duplicates="y"))
-    assert response.status_code == 302
-    with app.app_context():
-        assert db.session.query(Person).count() == before["person"] + 1
-        [event] = db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "person.duplicate_warning_overridden")).all()
-        assert event.actor == "officer"
-        assert event.details["candidates"] == [{"person_id": str(existing.id), "score": 100}]
 
 
 def _years_ago(years, days=0):
