@@ -46,7 +46,24 @@ def check_password_policy(password, username=""):
         problems.append("Do not put the username in the password.")
     if password and len(set(password)) < 4:
         problems.append("Use more varied characters.")
+    if not problems:
+        problems.extend(_guessable(password, username))
     return problems
+
+
+def _guessable(password, username):
+    """zxcvbn's verdict (OWASP ASVS 2.1.7): a password from its list of 30,000 most common ones, taken from
+    password breaches, or one it scores as guessable in few attempts (words, keyboard runs, dates)."""
+    from zxcvbn import zxcvbn  # its dictionaries take a moment to load: only when a password is set
+
+    verdict = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    sequence = verdict["sequence"]
+    if len(sequence) == 1 and sequence[0].get("dictionary_name") == "passwords":
+        return ["This password is one of the most common ones, known from password breaches. Choose another."]
+    if verdict["score"] < 2:
+        hint = verdict["feedback"].get("warning") or "it is easy to guess"
+        return [f"This password is too easy to guess ({hint.rstrip('.').lower()}). Add words or characters."]
+    return []
 
 
 def authenticate(username, password):
