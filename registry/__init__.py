@@ -73,6 +73,8 @@ def _register_blueprints(app):
     from registry.matching import bp as matching_bp
     from registry.offices import bp as offices_bp
     from registry.people import bp as people_bp
+    from registry.recruitment.views import agencies_bp
+    from registry.recruitment.views import bp as recruitment_bp
     from registry.referrals import bp as referrals_bp
     from registry.referrals import targets_bp
     from registry.registration import bp as registration_bp
@@ -83,7 +85,8 @@ def _register_blueprints(app):
 
     # Both roles register, search and administer; only central serves the sync API.
     for blueprint in (auth_bp, health_bp, codes_bp, offices_bp, people_bp, registration_bp, audit_bp, sync_bp,
-                      slips_bp, referrals_bp, targets_bp, statistics_bp):
+                      slips_bp, referrals_bp, targets_bp, agencies_bp, recruitment_bp,
+                      statistics_bp):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_ROLE"] == "central":
         app.register_blueprint(sync_api_bp)
@@ -125,11 +128,12 @@ def _register_commands(app):
     from registry.matching.cli import match_cli
     from registry.offices.cli import offices_cli
     from registry.operations.cli import backup_command, restore_command
+    from registry.recruitment.cli import jobs_cli
     from registry.slips.cli import slips_cli
     from registry.statistics.cli import extract_cli
     from registry.sync.cli import sync_cli  # also adds `offices issue-secret`
 
-    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli,
+    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli, jobs_cli,
                   backup_command, restore_command):
         app.cli.add_command(group)
 

@@ -20,6 +20,7 @@ from registry.demo.cli import (
 )
 from registry.demo.data import DEMO_OFFICES
 from registry.demo.generator import load_demo
+from registry.demo.recruitment import ensure_demo_recruitment, ensure_demo_selection
 from registry.extensions import db
 from registry.registration.models import Registration
 from registry.sync.central import issue_secret
@@ -51,11 +52,14 @@ def prepare_central(registrations):
             ensure_demo_offices()
             logins = reset_demo_logins()
             ensure_demo_referral_targets(demo_manager())
+            ensure_demo_recruitment(demo_manager())
             secret = issue_secret(DEMO_OFFICE)
         if _empty():
             others = [code for code, *_ in DEMO_OFFICES if code not in ("HQ", DEMO_OFFICE)]
             print(f"  loading {registrations:,} registrations of {', '.join(others)} into central ...", flush=True)
             load_demo(registrations, others)
+            with command_transaction():
+                ensure_demo_selection(demo_manager())
     return app, logins, secret
 
 

@@ -11,9 +11,11 @@ from registry.auth.services import UserData, create_user, set_password
 from registry.core.db import command_transaction
 from registry.demo.data import DEMO_EMPLOYERS, DEMO_OFFICES, DEMO_SERVICES, DEMO_SLIP_SETTINGS
 from registry.demo.generator import load_demo
+from registry.demo.recruitment import ensure_demo_recruitment, ensure_demo_selection
 from registry.extensions import db
 from registry.offices.models import Office
 from registry.offices.services import OfficeData, create_office
+from registry.recruitment.orders import CHECKLIST, record_vetting
 from registry.referrals.models import Service
 from registry.referrals.targets import (
     EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
@@ -62,11 +64,12 @@ def ensure_demo_referral_targets(actor):
         employer = create_employer(EmployerData(name=name, country=country, subdivision=subdivision, address=address,
                                                 phone=phone), actor)
         for title, occupation, places, wage, currency, vetted, bring in vacancies:
-            create_vacancy(employer, VacancyData(
+            vacancy = create_vacancy(employer, VacancyData(
                 title=title, occupation_code=occupation, country=country, subdivision=subdivision, places=places,
                 starts_on=starts, ends_on=starts + timedelta(days=180), closes_on=starts - timedelta(days=3),
-                wage_amount=wage, wage_currency=currency, wage_period="month", contract_vetted=vetted,
-                what_to_bring=bring), actor)
+                wage_amount=wage, wage_currency=currency, wage_period="month", what_to_bring=bring), actor)
+            if vetted:
+                record_vetting(vacancy, dict.fromkeys(CHECKLIST, True), vacancy.version, actor)
 
 
 def demo_manager():
@@ -97,6 +100,7 @@ def setup_command():
         ensure_demo_offices()
         logins = reset_demo_logins()
         ensure_demo_referral_targets(demo_manager())
+        ensure_demo_recruitment(demo_manager())
     for username, role, password in logins:
         click.echo(f"{role:<13} {username:<20} {password}")
 
@@ -114,4 +118,7 @@ def load_command(count, seed):
     offices = [current_app.config["OFFICE_CODE"]] if role == "office" else [o[0] for o in DEMO_OFFICES if o[0] != "HQ"]
     with click.progressbar(length=count, label="Registrations", show_pos=True) as bar:
         people, registrations = load_demo(count, offices, seed=seed, progress=bar.update)
-    click.echo(f"added {people:,} people and {registrations:,} registrations")
+    with command_transaction():
+        referred = ensure_demo_selection(demo_manager())
+    click.echo(f"added {people:,} people and {registrations:,} registrations"
+               + (f"; referred {referred} candidates to a job order from its shortlist" if referred else ""))

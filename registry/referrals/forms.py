@@ -5,6 +5,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from registry.codes.classifications import ISIC_SECTIONS
 from registry.codes.geography import country_choices, subdivisions_of
 from registry.core.forms import StrictDateField
 from registry.referrals.models import REFERRAL_STATUSES, SERVICE_KINDS, TARGET_KINDS, WAGE_PERIODS
@@ -48,6 +49,10 @@ class EmployerForm(_PlaceForm):
     email = StringField("Email", validators=[Optional(), Length(max=160)])
     contact_name = StringField("Contact person", validators=[Optional(), Length(max=160)])
     registration_number = StringField("Company or licence number", validators=[Optional(), Length(max=64)])
+    sector = SelectField("Sector (ISIC Rev.4)", validate_choice=False, choices=[SelectChoice("", "—")] + [
+        SelectChoice(k, f"{k} {v}") for k, v in ISIC_SECTIONS.items()])
+    verified = BooleanField("Verified by the labour office",
+                            description="The employer exists and recruits lawfully; who and when are stamped.")
     active = BooleanField("Active", default=True)
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()], default=0)
 
@@ -68,10 +73,36 @@ class VacancyForm(_PlaceForm):
                                 choices=[SelectChoice("", "—")] + [SelectChoice(c, c) for c in WAGE_CURRENCIES])
     wage_period = SelectField("Paid", choices=[SelectChoice("", "—")]
                               + [SelectChoice(k, v) for k, v in WAGE_PERIODS.items()], validate_choice=False)
-    contract_vetted = BooleanField("Contract vetted by the labour office")
     what_to_bring = TextAreaField("What to bring", validators=[Optional(), Length(max=500)], render_kw={"rows": 3},
                                   description="One item a line; printed on every referral slip to this vacancy.")
+    # The job order's recruitment terms (registry.recruitment.orders).
+    agency_id = SelectField("Recruitment agency", validate_choice=False,
+                            description="Only agencies with a valid licence can be chosen for a new job order.")
+    season = StringField("Season", validators=[Optional(), Length(max=80)],
+                         render_kw={"placeholder": "Citrus harvest 2026"})
+    duration_months = IntegerField("Duration in months (if the end date is not known)", validators=[Optional()])
+    skills_required = TextAreaField("Skills required", validators=[Optional(), Length(max=500)], render_kw={"rows": 2},
+                                    description="Separated by commas, e.g. pruning, tractor driving.")
+    certificates_required = TextAreaField("Certificates required", validators=[Optional(), Length(max=500)],
+                                          render_kw={"rows": 2}, description="Separated by commas.")
+    housing_provided = BooleanField("Housing provided")
+    transport_provided = BooleanField("Transport provided")
+    provisions_note = StringField("Housing and transport: details", validators=[Optional(), Length(max=255)])
+    worker_fee_amount = IntegerField("Recruitment fee charged to the worker", validators=[Optional()],
+                                     description="Workers pay no recruitment fee: a job order that charges one stays "
+                                                 "a draft.")
+    worker_fee_currency = SelectField("Fee currency", validate_choice=False,
+                                      choices=[SelectChoice("", "—")] + [SelectChoice(c, c) for c in WAGE_CURRENCIES])
+    draft = BooleanField("Keep as a draft until the contract is vetted",
+                         description="A draft is not offered to job seekers and no one can be referred to it.")
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()], default=0)
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency_id.choices = [SelectChoice("", "None: the employer recruits directly")] + [
+            SelectChoice(str(agency.id), f"{agency.name} ({agency.licence_number})") for agency in agencies]
+        if self.agency_id.data is not None and not isinstance(self.agency_id.data, str):
+            self.agency_id.data = str(self.agency_id.data)
 
 
 class VacancyStatusForm(FlaskForm):

@@ -4,7 +4,7 @@ every referral, so a vacancy's places are counted across the network."""
 import uuid
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.models import SyncMixin
@@ -40,7 +40,9 @@ REFERRAL_TRANSITIONS = {
 OPEN_STATUSES = ("issued", "attended")
 
 WAGE_PERIODS = {"hour": "an hour", "day": "a day", "week": "a week", "month": "a month"}
-VACANCY_STATUSES = {"open": "Open", "closed": "Closed"}
+# A draft is not offered to anyone: a job order stays a draft while it breaks a fair-recruitment rule
+# (registry.recruitment.orders.publish_blockers).
+VACANCY_STATUSES = {"draft": "Draft", "open": "Open", "closed": "Closed"}
 
 
 def wage_text(vacancy):
@@ -85,8 +87,16 @@ class Employer(SyncMixin, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(160))
     registration_number: Mapped[str | None] = mapped_column(String(64))  # company or licence number
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    sector: Mapped[str | None] = mapped_column(String(1))  # ISIC Rev.4 section A-U
+    # Who at the labour office checked the employer exists and recruits lawfully, and when.
+    verified_on: Mapped[date | None] = mapped_column(Date)
+    verified_by: Mapped[str | None] = mapped_column(String(64))
 
     vacancies = relationship("Vacancy", back_populates="employer", order_by="Vacancy.starts_on.desc()")
+
+    @property
+    def verified(self):
+        return self.verified_on is not None
 
     def __repr__(self):
         return f"<Employer {self.name}>"
@@ -99,6 +109,7 @@ class Vacancy(SyncMixin, db.Model):
     __table_args__ = (
         Index("ix_vacancy_employer_id", "employer_id"),
         Index("ix_vacancy_status", "status"),
+        Index("ix_vacancy_agency_id", "agency_id"),
         CheckConstraint("places > 0", name="places_positive"),
     )
 
@@ -120,8 +131,25 @@ class Vacancy(SyncMixin, db.Model):
     vetted_by: Mapped[str | None] = mapped_column(String(64))
     what_to_bring: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(8), nullable=False, default="open")  # VACANCY_STATUSES
+    # Recruitment terms of the job order (issue 8; docs/recruitment.md).
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("agency.id"))  # recruiting for it
+    skills_required: Mapped[str | None] = mapped_column(String(500))  # comma-separated
+    certificates_required: Mapped[str | None] = mapped_column(String(500))  # comma-separated
+    season: Mapped[str | None] = mapped_column(String(80))  # e.g. "Citrus harvest 2026"
+    duration_months: Mapped[int | None] = mapped_column(Integer)  # when the end date is not yet known
+    housing_provided: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    transport_provided: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    provisions_note: Mapped[str | None] = mapped_column(String(255))  # what housing and transport are
+    # Any recruitment fee charged to the worker; a job order that charges one is never published (ILO C181
+    # Art. 7; General principles and operational guidelines for fair recruitment, principle 7).
+    worker_fee_amount: Mapped[int | None] = mapped_column(Integer)
+    worker_fee_currency: Mapped[str | None] = mapped_column(String(3))
+    # The contract-vetting checklist: {point: true|false} (registry.recruitment.vetting.CHECKLIST); null
+    # until vetted. contract_vetted is true when every point passed; vetted_on and vetted_by say when and who.
+    vetting_checklist: Mapped[dict | None] = mapped_column(JSON)
 
     employer = relationship("Employer", back_populates="vacancies")
+    agency = relationship("Agency")
 
     def __repr__(self):
         return f"<Vacancy {self.title} ({self.places})>"

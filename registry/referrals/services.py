@@ -16,6 +16,7 @@ from registry.core.access import PERSONAL_DATA_ROLES, can_change_office_records
 from registry.core.errors import DomainError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from registry.extensions import db
 from registry.people.models import Person
+from registry.recruitment.orders import minor_problem
 from registry.referrals.models import (
     OPEN_STATUSES, REFERRAL_STATUSES, REFERRAL_TRANSITIONS, SERVICE_KINDS, Referral, Service, Vacancy,
 )
@@ -64,6 +65,10 @@ def issue_referral(registration, target, due_by, actor, note="", today=None):
         reason = vacancy_closed_reason(target, today)
         if reason:
             errors["target"] = [f"No one can be referred to {target.title} at {target.employer.name}: {reason}."]
+        else:
+            minor = minor_problem(registration, max(today, target.starts_on))
+            if minor:
+                errors["target"] = [f"{minor}."]
         kind = "vacancy"
     else:
         raise ValidationFailed({"target": ["Choose the service or vacancy to refer the person to."]})
@@ -142,6 +147,9 @@ def record_outcome(referral, status, on, expected_version, actor, note="", today
     if errors:
         raise ValidationFailed(errors)
     if status == "placed":
+        minor = minor_problem(registration, on)
+        if minor:
+            raise ValidationFailed({"status": [f"{minor}."]})
         vacancy = referral.vacancy
         placed = placed_count(vacancy)
         if placed >= vacancy.places:

@@ -18,6 +18,8 @@ from registry.referrals.targets import (
     placed_counts, set_vacancy_status, update_employer, update_service, update_vacancy, vacancy_closed_reason,
 )
 from registry.referrals.services import vacancy_candidates
+from registry.recruitment.agencies import list_agencies
+from registry.recruitment.orders import CHECKLIST, duration_text, publish_blockers, vetting_state
 
 MANAGERS = (SUPERVISOR, ADMIN)
 SERVICE_FIELDS = tuple(ServiceData.__dataclass_fields__)
@@ -146,7 +148,7 @@ def vacancies():
 @roles_required(*MANAGERS)
 def new_vacancy(employer_id):
     employer = _or_404(get_employer, employer_id)
-    form = VacancyForm(default_country=employer.country)
+    form = VacancyForm(default_country=employer.country, agencies=list_agencies())
     if request.method == "GET" and employer.subdivision:
         form.subdivision.data = employer.subdivision
     if form.validate_on_submit():
@@ -155,7 +157,13 @@ def new_vacancy(employer_id):
         except DomainError as exc:
             show_errors(form, exc)
         else:
-            flash(f"Vacancy {vacancy.title} added.", "info")
+            blockers = publish_blockers(vacancy)
+            if blockers:
+                flash(f"Job order {vacancy.title} saved as a draft: it cannot be published while "
+                      + "; ".join(blockers) + ".", "error")
+            else:
+                flash(f"Job order {vacancy.title} added" + (" as a draft." if vacancy.status == "draft" else
+                                                           ": it takes referrals."), "info")
             return redirect(url_for("targets.vacancy", vacancy_id=vacancy.id))
     return render_template("referrals/vacancy_form.html", form=form, employer=employer, vacancy=None)
 
@@ -172,7 +180,8 @@ def vacancy(vacancy_id):
         "referrals/vacancy.html", vacancy=vacancy, placed=placed, candidates=candidates, referred=referred,
         closed_reason=vacancy_closed_reason(vacancy, date.today(), placed),
         occupation=occupation_title(vacancy.occupation_code), can_manage=may_manage(current_user, vacancy),
-        status_form=VacancyStatusForm(version=vacancy.version),
+        status_form=VacancyStatusForm(version=vacancy.version), blockers=publish_blockers(vacancy),
+        vetting=vetting_state(vacancy), checklist=CHECKLIST, duration=duration_text(vacancy),
     )
 
 
@@ -181,14 +190,17 @@ def vacancy(vacancy_id):
 def edit_vacancy(vacancy_id):
     vacancy = _or_404(get_vacancy, vacancy_id)
     _may_manage_or_403(vacancy)
-    form = VacancyForm(obj=vacancy if request.method == "GET" else None)
+    form = VacancyForm(obj=vacancy if request.method == "GET" else None, agencies=list_agencies())
     if form.validate_on_submit():
         try:
             update_vacancy(vacancy, fill_from(VacancyData(), form, VACANCY_FIELDS), form.version.data, current_user)
         except DomainError as exc:
             show_errors(form, exc)
         else:
-            flash(f"Vacancy {vacancy.title} saved.", "info")
+            blockers = publish_blockers(vacancy)
+            flash(f"Job order {vacancy.title} saved." + (" It is a draft: it cannot be published while "
+                                                         + "; ".join(blockers) + "." if blockers else ""),
+                  "error" if blockers else "info")
             return redirect(url_for("targets.vacancy", vacancy_id=vacancy.id))
     return render_template("referrals/vacancy_form.html", form=form, employer=vacancy.employer, vacancy=vacancy)
 
@@ -206,8 +218,9 @@ def vacancy_status(vacancy_id):
             db.session.rollback()
             flash(" ".join(exc.messages), "error")
         else:
-            flash("The vacancy is closed: no more referrals." if vacancy.status == "closed"
-                  else "The vacancy is open for referrals again.", "info")
+            flash({"closed": "The job order is closed: no more referrals.",
+                   "draft": "The job order is back to draft: no one is offered it or referred to it.",
+                   "open": "The job order is published: it takes referrals."}[vacancy.status], "info")
     else:
         flash("The form expired: reload the page and try again.", "error")
     return redirect(url_for("targets.vacancy", vacancy_id=vacancy.id))

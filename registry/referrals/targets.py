@@ -1,6 +1,7 @@
 """Services, employers and vacancies: the places a referral sends a migrant. Supervisors and administrators
 manage them; a supervisor changes those made at their own office, an administrator any. Services add and
 flush; the request or command commits."""
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,12 +10,15 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from registry.audit.services import record_event
+from registry.codes.classifications import ISIC_SECTIONS
 from registry.codes.geography import is_country, is_subdivision_of
 from registry.codes.isco import is_unit_group
 from registry.core.access import ADMIN, SUPERVISOR
 from registry.core.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from registry.extensions import db
 from registry.people.phones import normalise_phone
+from registry.recruitment.orders import publish_blockers, terms_values, verification_stamp, withdraw_if_unpublishable
+from registry.recruitment.models import Agency
 from registry.referrals.models import (
     SERVICE_KINDS, VACANCY_STATUSES, WAGE_PERIODS, Employer, Referral, Service, Vacancy,
 )
@@ -94,6 +98,8 @@ def _changes(record, values):
 
 
 def _plain(value):
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -179,6 +185,8 @@ class EmployerData:
     contact_name: str = ""
     registration_number: str = ""
     active: bool = True
+    sector: str = ""  # ISIC Rev.4 section
+    verified: bool = False  # the labour office checked the employer; who and when are stamped
 
 
 def _employer_values(data):
@@ -201,24 +209,33 @@ def _employer_values(data):
         if len(email) > 160:
             errors["email"] = ["Keep this under 160 characters."]
     values["email"] = email or None
+    sector = (data.sector or "").strip().upper()
+    if sector and sector not in ISIC_SECTIONS:
+        errors["sector"] = ["Choose the employer's sector (an ISIC Rev.4 section, A to U)."]
+    values["sector"] = sector or None
     if errors:
         raise ValidationFailed(errors)
     return values
 
 
-def create_employer(data, actor):
+def create_employer(data, actor, today=None):
     check_may_manage(actor)
     employer = Employer(**_employer_values(data))
+    verification_stamp(employer, data.verified, actor, today or date.today())
     db.session.add(employer)
     db.session.flush()
     record_event("employer.created", employer, actor=actor, details={"name": employer.name})
     return employer
 
 
-def update_employer(employer, data, expected_version, actor):
+def update_employer(employer, data, expected_version, actor, today=None):
     check_may_manage(actor, employer)
     _check_version(employer, expected_version)
     before, after = _changes(employer, _employer_values(data))
+    was = employer.verified_on
+    verification_stamp(employer, data.verified, actor, today or date.today())
+    if employer.verified_on != was:
+        before["verified_on"], after["verified_on"] = _plain(was), _plain(employer.verified_on)
     if after:
         db.session.flush()
         record_event("employer.updated", employer, actor=actor, details={"before": before, "after": after})
@@ -255,21 +272,31 @@ class VacancyData:
     wage_amount: int | None = None
     wage_currency: str = ""
     wage_period: str = ""
-    contract_vetted: bool = False
     what_to_bring: str = ""
+    # Recruitment terms of the job order (registry.recruitment.orders.terms_values).
+    agency_id: uuid.UUID | str | None = None
+    skills_required: str = ""
+    certificates_required: str = ""
+    season: str = ""
+    duration_months: int | None = None
+    housing_provided: bool = False
+    transport_provided: bool = False
+    provisions_note: str = ""
+    worker_fee_amount: int | None = None
+    worker_fee_currency: str = ""
+    draft: bool = False  # on creation: keep it from job seekers until it is vetted and published
 
 
 def is_currency(code):
     return bool(code) and pycountry.currencies.get(alpha_3=code) is not None
 
 
-def _vacancy_values(data):
+def _vacancy_values(data, today, current_agency_id=None):
     errors = {}
     values = {
         "title": _text(errors, "title", data.title, 160, required="Say what the job is, e.g. Citrus pickers."),
         "address": _text(errors, "address", data.address, 255),
         "what_to_bring": _lines(errors, "what_to_bring", data.what_to_bring, 500),
-        "contract_vetted": bool(data.contract_vetted),
     }
     code = (data.occupation_code or "").strip()
     if not is_unit_group(code):
@@ -298,54 +325,58 @@ def _vacancy_values(data):
     elif currency or period:
         errors["wage_amount"] = ["Enter the wage, or leave currency and period empty."]
     values.update(wage_amount=amount, wage_currency=currency or None, wage_period=period or None)
+    values.update(terms_values(data, errors, today, current_agency_id))
     if errors:
         raise ValidationFailed(errors)
     return values
 
 
-def _vetting(vacancy, actor, today):
-    """Who vetted the contract, and when: stamped when it is first marked vetted, cleared when unmarked."""
-    if vacancy.contract_vetted and vacancy.vetted_on is None:
-        vacancy.vetted_on, vacancy.vetted_by = today, actor.username
-    elif not vacancy.contract_vetted:
-        vacancy.vetted_on = vacancy.vetted_by = None
-
-
 def create_vacancy(employer, data, actor, today=None):
+    """Add a vacancy (job order). It opens at once unless asked to stay a draft or it breaks a
+    fair-recruitment rule (a fee charged to the worker): then it is a draft, and the page says why."""
     check_may_manage(actor)
     if employer.is_deleted or not employer.active:
         raise ValidationFailed({"employer": [f"{employer.name} is no longer active: reactivate it first."]})
-    vacancy = Vacancy(employer_id=employer.id, employer=employer, status="open", **_vacancy_values(data))
-    _vetting(vacancy, actor, today or date.today())
+    values = _vacancy_values(data, today or date.today())
+    agency = db.session.get(Agency, values["agency_id"]) if values["agency_id"] else None
+    vacancy = Vacancy(employer_id=employer.id, employer=employer, agency=agency, contract_vetted=False, **values)
+    blockers = publish_blockers(vacancy)
+    vacancy.status = "draft" if data.draft or blockers else "open"
     db.session.add(vacancy)
     db.session.flush()
     record_event("vacancy.created", vacancy, actor=actor, details={
-        "employer": employer.name, "title": vacancy.title, "places": vacancy.places})
+        "employer": employer.name, "title": vacancy.title, "places": vacancy.places, "status": vacancy.status,
+        "not_published_because": "; ".join(blockers) or None})
     return vacancy
 
 
 def update_vacancy(vacancy, data, expected_version, actor, today=None):
     check_may_manage(actor, vacancy)
     _check_version(vacancy, expected_version)
-    values = _vacancy_values(data)
+    values = _vacancy_values(data, today or date.today(), current_agency_id=vacancy.agency_id)
     placed = placed_count(vacancy)
     if values["places"] < placed:
         raise ValidationFailed({"places": [
             f"{placed} people are already placed in this vacancy: it cannot have fewer places."]})
     before, after = _changes(vacancy, values)
-    _vetting(vacancy, actor, today or date.today())
+    if "agency_id" in after:
+        vacancy.agency = db.session.get(Agency, vacancy.agency_id) if vacancy.agency_id else None
     if after:
         db.session.flush()
         record_event("vacancy.updated", vacancy, actor=actor, details={"before": before, "after": after})
+        withdraw_if_unpublishable(vacancy, actor)
     return vacancy
 
 
 def set_vacancy_status(vacancy, status, expected_version, actor):
-    """Close a vacancy (no more referrals) or open it again."""
+    """Publish a job order (open), close it (no more referrals), open it again, or take it back to draft."""
     check_may_manage(actor, vacancy)
     _check_version(vacancy, expected_version)
     if status not in VACANCY_STATUSES:
         raise ValidationFailed({"status": [f"Unknown vacancy status {status!r}."]})
+    blockers = publish_blockers(vacancy) if status == "open" else []
+    if blockers:
+        raise ValidationFailed({"status": [f"{vacancy.title} cannot be published: {'; '.join(blockers)}."]})
     if vacancy.status != status:
         before, vacancy.status = vacancy.status, status
         db.session.flush()
@@ -382,12 +413,19 @@ def vacancy_closed_reason(vacancy, today, placed=None):
         return "it was removed"
     if vacancy.status == "closed":
         return "it is closed"
+    if vacancy.status == "draft":
+        return "it is a draft, not yet published"
     if vacancy.closes_on and vacancy.closes_on < today:
         return f"it closed for referrals on {vacancy.closes_on.isoformat()}"
     if vacancy.ends_on and vacancy.ends_on < today:
         return f"the work ended on {vacancy.ends_on.isoformat()}"
     if not vacancy.employer.active:
         return f"{vacancy.employer.name} is no longer an active employer"
+    if vacancy.agency_id is not None:
+        # An expired, suspended or revoked licence blocks new referrals through the agency (issue 8).
+        problem = vacancy.agency.licence_problem(today)
+        if problem:
+            return f"{problem}; no one is referred through an agency without a valid licence"
     placed = placed_count(vacancy) if placed is None else placed
     if placed >= vacancy.places:
         return f"all its {vacancy.places} places are filled"

@@ -39,6 +39,7 @@ def _registry():
     from registry.codes.models import IscoGroup
     from registry.offices.models import Office
     from registry.people.models import Person
+    from registry.recruitment.models import Agency, SelectionStep
     from registry.referrals.models import Employer, Referral, Service, Vacancy
     from registry.registration.models import Registration
     from registry.slips.models import Revocation, SigningKey, SlipPrint
@@ -56,8 +57,11 @@ def _registry():
             # referrals, so a vacancy's places are counted across the network.
             Entity("referral_service", Service, pushable=True, pullable=True),
             Entity("employer", Employer, pushable=True, pullable=True),
+            # Recruitment agencies and selection steps, like the job orders and referrals they belong to.
+            Entity("agency", Agency, pushable=True, pullable=True),
             Entity("vacancy", Vacancy, pushable=True, pullable=True),
             Entity("referral", Referral, pushable=True, pullable=True),
+            Entity("selection_step", SelectionStep, pushable=True, pullable=True),
             # Offices report their audit trail to central; other offices' trails never travel to an office.
             Entity("audit_event", AuditEvent, pushable=True, pullable=False),
             # Slips: every office's public keys and revocations reach every office, so any office checks any

@@ -18,6 +18,7 @@ from registry.auth.models import User
 from registry.core.access import ADMIN, ALL_ROLES, OFFICER, STATISTICIAN, SUPERVISOR, public, roles_required
 from registry.core.db import command_transaction
 from registry.extensions import db
+from registry.recruitment.agencies import AgencyData, create_agency
 from registry.referrals.services import issue_referral
 from registry.referrals.targets import (
     EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
@@ -32,7 +33,7 @@ USER_FOR_ROLE = {OFFICER: "officer", SUPERVISOR: "supervisor", STATISTICIAN: "st
 # /login/code: the second step of a login, open only with the first step's half-finished session.
 ALWAYS_PUBLIC = {"static", "auth.login", "auth.login_code", "health.healthz", "slips.verify"}
 # Pages that show personal data of migrants (people, their registrations and slips, the audit trail of who saw them).
-PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips", "referrals")
+PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips", "referrals", "recruitment")
 NO_PERSONAL_DATA = {"registration.summary", "slips.verify"}  # counts only; what the slip itself shows
 ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user",
               "statistics.full_extract", "statistics.disclosures", "auth.second_factor_page",
@@ -73,9 +74,13 @@ def samples(app):
         vacancy = create_vacancy(employer, VacancyData(title="Pickers", occupation_code="9211", places=5,
                                                        starts_on=date.today()), supervisor)
         referral = issue_referral(registration, service, date.today(), officer)
+        to_vacancy = issue_referral(registration, vacancy, date.today(), officer)
+        agency = create_agency(AgencyData(name="Musina Recruiters", licence_number="ZA-1", country="ZA",
+                                          licence_valid_from=date.today(), licence_valid_until=date.today()),
+                               supervisor)
         values = {"person_id": registration.person_id, "number": registration.registration_number,
                   "service_id": service.id, "employer_id": employer.id, "vacancy_id": vacancy.id,
-                  "sequence": referral.sequence}
+                  "sequence": referral.sequence, "agency_id": agency.id, "referral_id": to_vacancy.id}
     values.update(username="officer", code="BBR", country="ZA", filename="css/registry.css",
                   conflict_id=uuid.uuid4(), candidate_id=uuid.uuid4(), action="distinct", key="trend",
                   file_format="csv")

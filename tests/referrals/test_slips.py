@@ -9,6 +9,7 @@ from sqlalchemy import select
 from registry.audit.models import AuditEvent
 from registry.core.errors import DomainError, Forbidden
 from registry.extensions import db
+from registry.recruitment.orders import CHECKLIST, record_vetting
 from registry.referrals.services import issue_referral, record_outcome
 from registry.referrals.targets import update_service
 from registry.slips.payload import parse_payload
@@ -86,8 +87,9 @@ def test_a_service_referral_slip_prints_every_field_in_both_layouts(to_clinic, p
 
 def test_a_vacancy_referral_slip_prints_the_job(person, officer):
     today = date.today()
-    vacancy = make_vacancy(user("supervisor"), ends_on=today + timedelta(days=180), contract_vetted=True,
+    vacancy = make_vacancy(user("supervisor"), ends_on=today + timedelta(days=180),
                            what_to_bring="Work boots\nBank card")
+    record_vetting(vacancy, dict.fromkeys(CHECKLIST, True), vacancy.version, officer)
     db.session.commit()
     referral = issue_referral(person, vacancy, today + timedelta(days=3), officer)
     db.session.commit()

@@ -397,7 +397,7 @@ def test_every_role_sees_services_employers_and_vacancies(app, login, data):
         assert "Mopani Citrus Estates" in employers and ("Add employer" in employers) is manages
         employer = text_of(client.get(f"/employers/{data.employer}"))
         assert "Citrus pickers" in employer and "Closed pickers" in employer
-        assert ("Add vacancy" in employer) is manages
+        assert ("Add job order" in employer) is manages
         vacancies = text_of(client.get("/vacancies/"))
         assert "Citrus pickers" in vacancies and "3 of 3" in vacancies and "Closed pickers" not in vacancies
         assert "Closed pickers" in text_of(client.get("/vacancies/", query_string={"state": "all"}))
@@ -516,7 +516,7 @@ def test_employers_and_vacancies_through_the_forms(app, client, login, data):
     assert made.status_code == 302
     employer_url = made.headers["Location"]
     employer_page = text_of(client.get(employer_url))
-    assert "Lesotho Textiles" in employer_page and "No vacancies." in employer_page
+    assert "Lesotho Textiles" in employer_page and "No job orders." in employer_page
 
     new_url = employer_url.rstrip("/") + "/vacancies/new"
     form = read_form(text_of(client.get(new_url)))
@@ -548,10 +548,10 @@ def test_employers_and_vacancies_through_the_forms(app, client, login, data):
         assert response.status_code == 200, changes
         assert field_error(text_of(response), field) == message, (changes, field_error(text_of(response), field))
     assert counts_in(app) == before
-    made = client.post(new_url, data=submit(form, **good, contract_vetted="y"))
+    made = client.post(new_url, data=submit(form, **good))
     assert made.status_code == 302
     page = text_of(client.get(made.headers["Location"]))
-    assert "Machinists" in page and "LSL 3,000 a month" in page and f"Vetted by admin on {today}" in page
+    assert "Machinists" in page and "LSL 3,000 a month" in page and "Not vetted yet" in page
     assert "12: 0 placed" in page
 
 
@@ -563,11 +563,11 @@ def test_closing_and_reopening_a_vacancy_from_its_page(app, client, login, data)
     response = client.post(f"{url}/status", data=click(read_form(page), "status", "closed"))
     assert response.status_code == 302
     page = text_of(client.get(url))
-    assert "The vacancy is closed: no more referrals." in flashes(page), flashes(page)
+    assert "The job order is closed: no more referrals." in flashes(page), flashes(page)
     assert "Not taking referrals: it is closed" in page and "Open for referrals again" in page
     response = client.post(f"{url}/status", data=click(read_form(page), "status", "open"))
     page = text_of(client.get(url))
-    assert "The vacancy is open for referrals again." in flashes(page)
+    assert "The job order is published: it takes referrals." in flashes(page)
     with app.app_context():
         vacancy = db.session.get(Vacancy, uuid.UUID(data.vacancy))
         assert (vacancy.status, vacancy.version) == ("open", 3)

@@ -18,6 +18,7 @@ from registry.core.access import STATISTICIAN
 from registry.core.db import command_transaction
 from registry.demo.generator import load_demo
 from registry.extensions import db
+from registry.recruitment.agencies import AgencyData, create_agency
 from registry.referrals.services import issue_referral
 from registry.referrals.targets import (
     EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
@@ -63,9 +64,13 @@ def records(app):
                                                        starts_on=date.today()), supervisor)
         for details in DISTINCT:
             registration = create_registration(actor=officer, **details)
-            issue_referral(registration, vacancy, date.today(), officer)
+            to_vacancy = issue_referral(registration, vacancy, date.today(), officer)
             issue_referral(registration, service, date.today(), officer)
-        samples = {"employer_id": employer.id, "vacancy_id": vacancy.id, "country": "ZA"}
+        agency = create_agency(AgencyData(name="Musina Recruiters", licence_number="ZA-1", country="ZA",
+                                          licence_valid_from=date.today(), licence_valid_until=date.today()),
+                               supervisor)
+        samples = {"employer_id": employer.id, "vacancy_id": vacancy.id, "country": "ZA", "agency_id": agency.id,
+                   "referral_id": to_vacancy.id}
     with app.app_context():
         stored = db.session.execute(text(
             "SELECT surname, given_names, national_id, passport_number, phone, date_of_birth FROM person")).all()

@@ -46,6 +46,7 @@ def _refer_some(today):
     from registry.referrals.targets import (
         EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
     )
+    from registry.people.models import Person
     from registry.registration.models import Registration
     from tests.conftest import user
 
@@ -55,8 +56,11 @@ def _refer_some(today):
     employer = create_employer(EmployerData(name="Mopani Citrus", country="ZA", subdivision="ZA-LP"), supervisor)
     farm = create_vacancy(employer, VacancyData(title="Pickers", occupation_code="9211", country="ZA", places=100,
                                                 starts_on=date(2024, 1, 1)), supervisor)
+    # Adults only: no one under 18 is referred to or placed in work abroad (docs/recruitment.md).
     registrations = db.session.scalars(
-        db.select(Registration).where(Registration.office_code == "BBR", Registration.status == "registered")
+        db.select(Registration).join(Registration.person)
+        .where(Registration.office_code == "BBR", Registration.status == "registered",
+               Person.date_of_birth <= today - timedelta(days=366 * 20))
         .order_by(Registration.registration_number).limit(40)).all()
     outcomes = ("attended", "placed", "declined", "cancelled", None)
     for index, registration in enumerate(registrations):

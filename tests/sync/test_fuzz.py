@@ -247,7 +247,8 @@ def test_inputs_beyond_the_generator_are_refused_cleanly(central, central_app, b
 ROW_SCHEMAS = {"person": "PersonRow", "registration": "RegistrationRow", "audit_event": "AuditEventRow",
                "slip_signing_key": "SlipSigningKeyRow", "slip_print": "SlipPrintRow",
                "slip_revocation": "SlipRevocationRow", "referral_service": "ReferralServiceRow",
-               "employer": "EmployerRow", "vacancy": "VacancyRow", "referral": "ReferralRow"}
+               "employer": "EmployerRow", "vacancy": "VacancyRow", "referral": "ReferralRow",
+               "agency": "AgencyRow", "selection_step": "SelectionStepRow"}
 COLUMN_TYPES = ((Uuid, "string", "uuid"), (UTCDateTime, "string", "date-time"), (Date, "string", "date"),
                 (Boolean, "boolean", None), (Integer, "integer", None), (String, "string", None))
 
