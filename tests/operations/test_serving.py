@@ -20,17 +20,20 @@ def serve(command, env, port):
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60  # workers load the app; the machine may be busy
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server stopped: {process.stdout.read()}")
-        try:
-            if requests.get(url + "/healthz", timeout=5).status_code in (200, 503):
-                return process, url
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail("the server did not answer within 60 s")
+    try:
+        deadline = time.monotonic() + 60  # workers load the app; the machine may be busy
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the server stopped: {process.stdout.read()}")
+            try:
+                if requests.get(url + "/healthz", timeout=5).status_code in (200, 503):
+                    return process, url
+            except requests.RequestException:
+                time.sleep(0.2)
+        pytest.fail("the server did not answer within 60 s")
+    except BaseException:
+        stop(process)  # never leave a server running after a failed start
+        raise
 
 
 def stop(process):
