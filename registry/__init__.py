@@ -73,6 +73,7 @@ def _register_blueprints(app):
     from registry.matching import bp as matching_bp
     from registry.offices import bp as offices_bp
     from registry.people import bp as people_bp
+    from registry.recruitment import aftercare_views  # noqa: F401  (returns and complaints, on the blueprint below)
     from registry.recruitment.views import agencies_bp
     from registry.recruitment.views import bp as recruitment_bp
     from registry.referrals import bp as referrals_bp

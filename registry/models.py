@@ -5,7 +5,9 @@ from registry.codes.models import IscoGroup  # noqa: F401
 from registry.matching.models import DuplicateCandidate, PersonMatchKey  # noqa: F401  (and the keys flush hook)
 from registry.offices.models import Office  # noqa: F401
 from registry.people.models import Person  # noqa: F401
-from registry.recruitment.models import Agency, SelectionStep  # noqa: F401
+from registry.recruitment.models import (  # noqa: F401
+    Agency, Complaint, ComplaintChange, SelectionStep, WorkerReturn,
+)
 from registry.referrals.models import Employer, Referral, Service, Vacancy  # noqa: F401
 from registry.registration.models import Registration  # noqa: F401
 from registry.registration.numbering import RegistrationSequence  # noqa: F401

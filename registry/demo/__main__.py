@@ -20,7 +20,7 @@ from registry.demo.cli import (
 )
 from registry.demo.data import DEMO_OFFICES
 from registry.demo.generator import load_demo
-from registry.demo.recruitment import ensure_demo_recruitment, ensure_demo_selection
+from registry.demo.recruitment import ensure_demo_aftercare, ensure_demo_recruitment, ensure_demo_selection
 from registry.extensions import db
 from registry.registration.models import Registration
 from registry.sync.central import issue_secret
@@ -60,6 +60,7 @@ def prepare_central(registrations):
             load_demo(registrations, others)
             with command_transaction():
                 ensure_demo_selection(demo_manager())
+                ensure_demo_aftercare(demo_manager())
     return app, logins, secret
 
 

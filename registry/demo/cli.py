@@ -11,7 +11,7 @@ from registry.auth.services import UserData, create_user, set_password
 from registry.core.db import command_transaction
 from registry.demo.data import DEMO_EMPLOYERS, DEMO_OFFICES, DEMO_SERVICES, DEMO_SLIP_SETTINGS
 from registry.demo.generator import load_demo
-from registry.demo.recruitment import ensure_demo_recruitment, ensure_demo_selection
+from registry.demo.recruitment import ensure_demo_aftercare, ensure_demo_recruitment, ensure_demo_selection
 from registry.extensions import db
 from registry.offices.models import Office
 from registry.offices.services import OfficeData, create_office
@@ -120,5 +120,8 @@ def load_command(count, seed):
         people, registrations = load_demo(count, offices, seed=seed, progress=bar.update)
     with command_transaction():
         referred = ensure_demo_selection(demo_manager())
+        returned, overdue, complaints = ensure_demo_aftercare(demo_manager())
     click.echo(f"added {people:,} people and {registrations:,} registrations"
-               + (f"; referred {referred} candidates to a job order from its shortlist" if referred else ""))
+               + (f"; referred {referred} candidates to a job order from its shortlist" if referred else "")
+               + (f"; a past season: {returned} returned, {overdue} overdue, {complaints} complaints"
+                  if returned or overdue or complaints else ""))

@@ -16,6 +16,7 @@ from registry.extensions import db
 from registry.recruitment.agencies import (
     AgencyData, agency_orders, create_agency, get_agency, list_agencies, update_agency,
 )
+from registry.recruitment.complaints import complaint_counts
 from registry.recruitment.forms import (
     AgencyForm, GroupListForm, ReferCandidatesForm, ShortlistForm, StepForm, UndoStepForm, VettingForm,
 )
@@ -96,7 +97,8 @@ def new():
 def show(agency_id):
     agency = _or_404(get_agency, agency_id)
     return render_template("recruitment/agency.html", agency=agency, orders=agency_orders(agency),
-                           problem=agency.licence_problem(date.today()), can_manage=may_manage(current_user, agency))
+                           problem=agency.licence_problem(date.today()), can_manage=may_manage(current_user, agency),
+                           complaints=complaint_counts(agency=agency))
 
 
 @agencies_bp.route("/agencies/<uuid:agency_id>/edit", methods=["GET", "POST"])

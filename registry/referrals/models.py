@@ -16,6 +16,8 @@ SERVICE_KINDS = {
     "passport": "Passport office",
     "counselling": "Counselling",
     "trafficking": "Support for a victim of trafficking",
+    # Help for a worker back from abroad: work or training at home, savings, psychosocial support (issue 8).
+    "reintegration": "Reintegration support for a returned worker",
 }
 TARGET_KINDS = {**SERVICE_KINDS, "vacancy": "Vacancy"}
 

@@ -48,13 +48,23 @@ def _next_sequence(registration):
     return (last or 0) + 1
 
 
-def issue_referral(registration, target, due_by, actor, note="", today=None):
+def issue_referral(registration, target, due_by, actor, note="", today=None, at_return=False):
     """Refer a registration to a Service or a Vacancy, to attend by `due_by`. Everything is checked before
-    anything is written, so a refusal leaves nothing behind."""
+    anything is written, so a refusal leaves nothing behind. A returned worker is referred to services only;
+    `at_return`: made with the return, at whichever post recorded it (registry.recruitment.returns)."""
     today = today or date.today()
-    _check_may_refer(actor, registration)
+    if at_return:
+        if actor.role not in PERSONAL_DATA_ROLES:
+            raise Forbidden("Only labour officers, supervisors and administrators refer returned workers.")
+    else:
+        _check_may_refer(actor, registration)
     errors = {}
-    if registration.is_deleted or registration.status not in REFERABLE_STATUSES:
+    if registration.is_deleted:
+        raise DomainError(f"{registration.registration_number} was removed.")
+    if isinstance(target, Service) and (registration.status == "returned" or (
+            registration.status == "departed" and target.kind == "trafficking")):
+        pass  # back home, any service; still abroad, trafficking support acts for them (docs/recruitment.md)
+    elif registration.status not in REFERABLE_STATUSES:
         raise DomainError(f"{registration.registration_number} is {registration.status}: only a registered or "
                           "referred registration can be referred.")
     if isinstance(target, Service):

@@ -11,6 +11,7 @@ from registry.core.errors import DomainError, NotFound
 from registry.core.forms import fill_from, show_errors
 from registry.extensions import db
 from registry.referrals import targets_bp as bp
+from registry.recruitment.complaints import complaint_counts
 from registry.referrals.forms import EmployerForm, ServiceForm, VacancyFilterForm, VacancyForm, VacancyStatusForm
 from registry.referrals.targets import (
     EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy, get_employer,
@@ -109,7 +110,8 @@ def employer(employer_id):
     employer = _or_404(get_employer, employer_id)
     counts = placed_counts([vacancy.id for vacancy in employer.vacancies])
     return render_template("referrals/employer.html", employer=employer, counts=counts,
-                           can_manage=may_manage(current_user, employer), can_add=may_manage(current_user))
+                           can_manage=may_manage(current_user, employer), can_add=may_manage(current_user),
+                           complaints=complaint_counts(employer=employer))
 
 
 @bp.route("/employers/<uuid:employer_id>/edit", methods=["GET", "POST"])

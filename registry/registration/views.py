@@ -151,7 +151,8 @@ def show(number):
     registration = _load(number)
     record_event("registration.viewed", registration)
     status_form = StatusForm(version=registration.version, on=date.today())
-    allowed = TRANSITIONS[registration.status]
+    # A return is recorded with its reason, wages owed and referrals (registry.recruitment.returns), not here.
+    allowed = [status for status in TRANSITIONS[registration.status] if status != "returned"]
     status_form.status.choices = [c for c in status_form.status.choices if c.value in allowed]
     can_edit = can_change_office_records(current_user, registration.office_code)
     return render_template(

@@ -39,7 +39,7 @@ def _registry():
     from registry.codes.models import IscoGroup
     from registry.offices.models import Office
     from registry.people.models import Person
-    from registry.recruitment.models import Agency, SelectionStep
+    from registry.recruitment.models import Agency, Complaint, ComplaintChange, SelectionStep, WorkerReturn
     from registry.referrals.models import Employer, Referral, Service, Vacancy
     from registry.registration.models import Registration
     from registry.slips.models import Revocation, SigningKey, SlipPrint
@@ -62,6 +62,11 @@ def _registry():
             Entity("vacancy", Vacancy, pushable=True, pullable=True),
             Entity("referral", Referral, pushable=True, pullable=True),
             Entity("selection_step", SelectionStep, pushable=True, pullable=True),
+            # Returns and complaints reach every office: a worker leaves through one post and comes home
+            # through another, and an employer's or agency's record counts complaints made anywhere.
+            Entity("worker_return", WorkerReturn, pushable=True, pullable=True),
+            Entity("complaint", Complaint, pushable=True, pullable=True),
+            Entity("complaint_change", ComplaintChange, pushable=True, pullable=True),
             # Offices report their audit trail to central; other offices' trails never travel to an office.
             Entity("audit_event", AuditEvent, pushable=True, pullable=False),
             # Slips: every office's public keys and revocations reach every office, so any office checks any

@@ -1,7 +1,8 @@
 """A job order walked in real Chromium: a supervisor adds a licensed agency and a job order through it; the
 fee it charges the worker keeps it a draft until removed; the contract is vetted and the order published;
 the registered job seeker is on its shortlist with the reasons, is referred with one click, goes through the
-selection steps, is on the printed group list, and departs."""
+selection steps, is on the printed group list, and departs; comes home, is recorded back with the wages
+owed, and complains about the employer, whose page then counts the complaint."""
 import re
 from datetime import date, timedelta
 
@@ -109,6 +110,29 @@ def test_a_job_order_from_creation_through_shortlist_and_selection_to_departure(
     page.get_by_role("link", name="Registration", exact=True).click()
     expect(page.locator("p.status")).to_contain_text("Departed")
     expect(page.get_by_role("region", name="Referrals")).to_contain_text(re.compile(r"Vacancy: Citrus pickers"))
+
+    # The worker comes home: the return is recorded with its reason and the wages owed, and a complaint taken.
+    page.get_by_role("link", name="Record the return").click()
+    expect(page.locator("dl.details")).to_contain_text("Citrus pickers, Mopani Citrus Estates (through Limpopo "
+                                                       "Farm Labour Services)")
+    page.get_by_label("Why they came back").select_option(label="Dismissed")
+    page.get_by_label("Wages owed by the employer").fill("-2600")
+    page.get_by_label("Currency of the wages owed").select_option("ZAR")
+    page.get_by_role("button", name="Record the return").click()
+    expect(page.locator("#wages_owed_amount-error")).to_contain_text("Wages owed cannot be negative")
+    page.get_by_label("Wages owed by the employer").fill("2600")
+    page.get_by_role("button", name="Record the return").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Return of {number} recorded on {TODAY}.")
+    expect(page.locator("p.status")).to_contain_text("Returned")
+    expect(page.get_by_role("region", name="Return")).to_contain_text("ZAR 2,600")
+    page.get_by_role("link", name="Take a complaint").click()
+    page.get_by_label("What about").select_option(label="Unpaid wages")
+    page.get_by_label("Against the employer").select_option(label="Mopani Citrus Estates")
+    page.get_by_label("What happened").fill("Dismissed without the last month's wages")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Complaint recorded.")
+    page.get_by_role("link", name="Mopani Citrus Estates").click()
+    expect(page.locator("table.complaint-counts")).to_contain_text("1 complaint, 1 open")
 
     assert watch.foreign_requests == []
     assert watch.console_errors == []

@@ -19,6 +19,7 @@ from registry.core.access import ADMIN, ALL_ROLES, OFFICER, STATISTICIAN, SUPERV
 from registry.core.db import command_transaction
 from registry.extensions import db
 from registry.recruitment.agencies import AgencyData, create_agency
+from registry.recruitment.complaints import ComplaintData, file_complaint
 from registry.referrals.services import issue_referral
 from registry.referrals.targets import (
     EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
@@ -78,9 +79,12 @@ def samples(app):
         agency = create_agency(AgencyData(name="Musina Recruiters", licence_number="ZA-1", country="ZA",
                                           licence_valid_from=date.today(), licence_valid_until=date.today()),
                                supervisor)
+        complaint = file_complaint(ComplaintData(received_on=date.today(), kind="trafficking", agency_id=agency.id,
+                                                 description="Passport kept by the agency"), officer)
         values = {"person_id": registration.person_id, "number": registration.registration_number,
                   "service_id": service.id, "employer_id": employer.id, "vacancy_id": vacancy.id,
-                  "sequence": referral.sequence, "agency_id": agency.id, "referral_id": to_vacancy.id}
+                  "sequence": referral.sequence, "agency_id": agency.id, "referral_id": to_vacancy.id,
+                  "complaint_id": complaint.id}
     values.update(username="officer", code="BBR", country="ZA", filename="css/registry.css",
                   conflict_id=uuid.uuid4(), candidate_id=uuid.uuid4(), action="distinct", key="trend",
                   file_format="csv")

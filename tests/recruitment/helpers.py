@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from registry.audit.models import AuditEvent
 from registry.extensions import db
 from registry.recruitment.agencies import AgencyData, create_agency
-from registry.recruitment.models import Agency, SelectionStep
+from registry.recruitment.models import Agency, Complaint, ComplaintChange, SelectionStep, WorkerReturn
 from registry.referrals.models import Employer, Referral, Vacancy
 from registry.registration.models import Registration
 from registry.sync.models import OutboxEntry
@@ -16,7 +16,8 @@ from registry.registration.services import register
 
 COUNTED = {"agency": Agency, "employer": Employer, "vacancy": Vacancy, "referral": Referral,
            "selection_step": SelectionStep, "registration": Registration, "outbox": OutboxEntry,
-           "audit": AuditEvent}
+           "audit": AuditEvent, "worker_return": WorkerReturn, "complaint": Complaint,
+           "complaint_change": ComplaintChange}
 
 
 def counts():
@@ -51,3 +52,17 @@ def candidate(actor, *, registration=None, today=None, **person_overrides):
     """A registration of a new person with chosen registration data (keyword `registration`: overrides)."""
     return register(actor, registration_data(**(registration or {})), person_data=person_data(**person_overrides),
                     override_duplicates=True, today=today)
+
+
+def placed_worker(actor, order, *, left_on, today=None, **person_overrides):
+    """A candidate referred to `order` and taken through every selection step to departure on `left_on`."""
+    from registry.recruitment.models import STEP_ORDER
+    from registry.recruitment.selection import record_step
+    from registry.referrals.services import issue_referral
+
+    today = today or date.today()
+    registration = candidate(actor, today=left_on - timedelta(days=10), **person_overrides)
+    referral = issue_referral(registration, order, left_on, actor, today=left_on - timedelta(days=5))
+    for step in STEP_ORDER:
+        record_step(referral, step, left_on, actor, today=today)
+    return referral

@@ -16,10 +16,14 @@ def test_demo_setup_and_load_make_recruitment_data(app, runner, login):
         assert sorted(db.session.scalars(select(Agency.status))) == ["active", "active", "suspended"]
         drafts = db.session.scalars(select(Vacancy).where(Vacancy.status == "draft")).all()
         assert sorted(v.title for v in drafts) == ["Irrigation assistants", "Packhouse workers"]
-        steps = dict(db.session.execute(select(SelectionStep.step, func.count()).group_by(SelectionStep.step)).all())
+        # The open job order's candidates (the past season's workers all departed: see the next test).
+        current = (select(SelectionStep.step, func.count()).join(Referral, SelectionStep.referral_id == Referral.id)
+                   .join(Vacancy, Referral.vacancy_id == Vacancy.id).where(Vacancy.title != "Summer harvest team"))
+        steps = dict(db.session.execute(current.group_by(SelectionStep.step)).all())
         assert steps == {"interviewed": 7, "medical": 5, "documents": 4, "contract": 3, "departed": 1}
         order_id = db.session.scalar(select(Referral.vacancy_id).join(
-            SelectionStep, SelectionStep.referral_id == Referral.id).where(SelectionStep.step == "departed"))
+            SelectionStep, SelectionStep.referral_id == Referral.id).join(Vacancy, Referral.vacancy_id == Vacancy.id)
+            .where(SelectionStep.step == "departed", Vacancy.title != "Summer harvest team"))
         agency_id = db.session.scalar(select(Agency.id).where(Agency.status == "suspended"))
     client = app.test_client()
     login(client, "supervisor")
@@ -31,3 +35,31 @@ def test_demo_setup_and_load_make_recruitment_data(app, runner, login):
     assert runner.invoke(args=["demo", "setup"]).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Agency)) == 3
+
+
+def test_demo_load_makes_returns_overdue_workers_and_complaints(app, runner, login):
+    from registry.recruitment.models import Complaint, WorkerReturn
+    from registry.recruitment.returns import overdue_returns
+
+    assert runner.invoke(args=["demo", "setup"]).exit_code == 0
+    result = runner.invoke(args=["demo", "load", "--registrations", "400"])
+    assert result.exit_code == 0, result.output
+    assert "a past season: 3 returned, 3 overdue, 3 complaints" in result.output
+    with app.app_context():
+        reasons = sorted(db.session.scalars(select(WorkerReturn.reason)))
+        assert reasons == ["abuse", "contract_ended", "contract_ended"]
+        assert len(overdue_returns()) == 3
+        assert sorted(db.session.scalars(select(Complaint.status))) == ["investigating", "received", "resolved"]
+        owed = db.session.scalar(select(WorkerReturn).where(WorkerReturn.wages_owed_amount.is_not(None)))
+        assert (owed.wages_owed_amount, owed.wages_owed_currency) == (2600, "ZAR")
+        reintegration = db.session.scalar(select(func.count()).select_from(Referral).where(
+            Referral.kind == "reintegration"))
+        assert reintegration == 2
+    client = app.test_client()
+    login(client, "supervisor")
+    assert client.get("/returns/overdue").get_data(as_text=True).count('class="overdue"') == 3
+    assert "<strong>Suspected trafficking</strong>" in client.get("/complaints/").get_data(as_text=True)
+    assert client.get("/returns/").get_data(as_text=True).count("Summer harvest team") == 3
+    # Run again: nothing is added twice.
+    result = runner.invoke(args=["demo", "load", "--registrations", "10"])
+    assert result.exit_code == 0 and "a past season" not in result.output

@@ -248,7 +248,8 @@ ROW_SCHEMAS = {"person": "PersonRow", "registration": "RegistrationRow", "audit_
                "slip_signing_key": "SlipSigningKeyRow", "slip_print": "SlipPrintRow",
                "slip_revocation": "SlipRevocationRow", "referral_service": "ReferralServiceRow",
                "employer": "EmployerRow", "vacancy": "VacancyRow", "referral": "ReferralRow",
-               "agency": "AgencyRow", "selection_step": "SelectionStepRow"}
+               "agency": "AgencyRow", "selection_step": "SelectionStepRow", "worker_return": "WorkerReturnRow",
+               "complaint": "ComplaintRow", "complaint_change": "ComplaintChangeRow"}
 COLUMN_TYPES = ((Uuid, "string", "uuid"), (UTCDateTime, "string", "date-time"), (Date, "string", "date"),
                 (Boolean, "boolean", None), (Integer, "integer", None), (String, "string", None))
 
