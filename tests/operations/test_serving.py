@@ -83,3 +83,20 @@ def test_an_office_under_waitress_reports_its_sync_lag(tmp_path, sqlite_template
         assert body["sync"]["last_success_at"] is None and body["sync"]["pending"] >= 0
     finally:
         stop(process)
+
+
+def test_gunicorns_error_lines_leave_out_query_strings(capsys):
+    from gunicorn.config import Config
+
+    from registry.operations.gunicorn import RedactingLogger
+
+    logger = RedactingLogger(Config())
+    try:
+        raise RuntimeError("the error page itself failed")
+    except RuntimeError:
+        logger.exception("Error handling request %s", "/people/?q=Tendai+Moyo+63-123456A78")
+    logger.error("Error handling request %s", "/registrations/?q=63-123456A78&page=2")
+    err = capsys.readouterr().err
+    assert err.count("Error handling request /people/?[query removed]") == 1
+    assert "/registrations/?[query removed]" in err
+    assert "Tendai" not in err and "123456" not in err
