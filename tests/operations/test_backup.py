@@ -241,3 +241,68 @@ def test_backup_while_officers_register_is_consistent(app, tmp_path, backend):
     finally:
         copy.close()
     assert 5 <= len(stored) <= len(made) and stored <= set(made)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_pg_dump_while_people_register_is_consistent(app, tmp_path, backend):
+    """Central's backup (pg_dump) with registrations committing throughout: one snapshot, whole
+    transactions only, restorable by pg_restore."""
+    import subprocess
+    import uuid
+
+    from registry.operations.backup import postgresql_tool
+
+    stop, made, errors = threading.Event(), [], []
+
+    def keep_registering():
+        try:
+            while not stop.is_set():
+                made.extend(register(app, 1))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=keep_registering)
+    writer.start()
+    try:
+        while len(made) < 5:
+            threading.Event().wait(0.05)
+        backup = tmp_path / "busy.backup"
+        result = app.test_cli_runner().invoke(args=["backup", "-o", str(backup)])
+        during = len(made)
+        while len(made) < during + 5:
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        writer.join()
+    assert result.exit_code == 0, result.output
+    assert not errors
+    with tarfile.open(backup, "r:gz") as archive:
+        manifest = json.loads(archive.extractfile(MANIFEST).read())
+        archive.extract(manifest["member"], tmp_path, filter="data")
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    name = f"restored_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    copy = create_engine(url.set(database=name))
+    try:
+        with app.app_context():
+            restore_tool = postgresql_tool("pg_restore")
+        target = url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+        done = subprocess.run([restore_tool, "--no-owner", "--single-transaction", "--exit-on-error", "--dbname",
+                               target, str(tmp_path / manifest["member"])], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        with copy.connect() as connection:
+            stored = set(connection.execute(text("SELECT registration_number FROM registration")).scalars())
+            assert connection.execute(text(
+                "SELECT count(*) FROM registration r LEFT JOIN person p ON p.id = r.person_id "
+                "WHERE p.id IS NULL")).scalar() == 0
+            outboxed = set(connection.execute(text(
+                "SELECT row_id FROM sync_outbox WHERE entity = 'registration'")).scalars())
+            assert len(outboxed) == len(stored)
+    finally:
+        copy.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    assert 5 <= len(stored) <= len(made) and stored <= set(made)
