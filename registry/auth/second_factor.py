@@ -11,9 +11,6 @@ import hmac
 
 import pyotp
 from flask import current_app
-from reportlab.graphics import renderSVG
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 
 from registry.audit.services import record_event
 from registry.auth.models import LoginThrottle, SecondFactor
@@ -45,6 +42,11 @@ def new_secret():
 
 def provisioning(user, secret):
     """(otpauth URI, QR code as a data: URI of an SVG) for an authenticator app to scan."""
+    # ReportLab is loaded here, not when the app starts: every process (sync rounds, commands) would pay for it.
+    from reportlab.graphics import renderSVG
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
     widget = QrCodeWidget(uri, barLevel="M")
     left, bottom, right, top = widget.getBounds()
