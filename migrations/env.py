@@ -2,6 +2,7 @@ import logging
 from logging.config import fileConfig
 
 from flask import current_app
+from sqlalchemy import event
 
 from alembic import context
 
@@ -104,25 +105,63 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        extra = {}
         if sqlite:
             # SQLite rebuilds a table to alter it; with foreign keys on it re-checks every row against every
-            # constraint while copying (minutes at a million people). Off for the migration, checked after.
+            # constraint while copying (minutes at a million people). Off for the migration, checked once
+            # before it commits.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # else Alembic finds a transaction open, joins it, and never commits
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+            _sqlite_transactional_ddl(connection)
+            extra["transactional_ddl"] = True
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args,
+                **extra
+            )
+            started_at = context.get_context().get_current_revision()
+            try:
+                # One transaction for every migration of the run: whatever stops it, nothing is kept.
+                with context.begin_transaction():
+                    context.run_migrations()
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise RuntimeError(f"the migration left rows that break foreign keys: {broken[:5]}")
+            except Exception as exc:
+                logger.error("The migration failed (%s). Everything it changed was rolled back: the database is "
+                             "still at revision %s, as it was. Fix the cause and run it again.",
+                             exc, started_at or "base (empty)")
+                raise
+        finally:
+            if sqlite:
+                _sqlite_implicit_transactions(connection)
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
-        with context.begin_transaction():
-            context.run_migrations()
-        if sqlite:
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
-            if broken:
-                raise RuntimeError(f"the migration left rows that break foreign keys: {broken[:5]}")
+
+def _begin_immediate(connection):
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_transactional_ddl(connection):
+    """Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE, so each CREATE, DROP and
+    ALTER would commit on its own and a failed upgrade would leave half a schema. For the migration the
+    driver starts no transaction of its own and this connection begins each one explicitly (taking the
+    write lock at once); SQLite's DDL is transactional once inside one."""
+    driver = connection.connection.driver_connection
+    connection.info["sqlite_isolation_level"] = driver.isolation_level
+    driver.isolation_level = None
+    event.listen(connection, "begin", _begin_immediate)
+
+
+def _sqlite_implicit_transactions(connection):
+    """Back to the driver's own transactions before the connection returns to the pool."""
+    event.remove(connection, "begin", _begin_immediate)
+    connection.rollback()
+    connection.connection.driver_connection.isolation_level = connection.info.pop("sqlite_isolation_level")
 
 
 if context.is_offline_mode():

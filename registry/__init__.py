@@ -13,15 +13,26 @@ def create_app(config=None):
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, config)
+    from registry.core import logs
+
+    logs.install(app)
 
     from registry import models  # noqa: F401  (registers every table and the outbox flush hook)
     from registry.core.sqlite import enable_sqlite_pragmas
-    from registry.extensions import csrf, db, login_manager, migrate
+    from registry.extensions import csrf, db, limiter, login_manager, migrate
+    from registry.operations import ledger  # noqa: F401  (numbers given out, noted beside a SQLite database)
     from registry.sync import outbox  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind the TLS proxy: the client's address (for rate limits) and scheme come from its headers.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     login_manager.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
@@ -99,6 +110,8 @@ def _register_errors(app):
     app.register_error_handler(403, page(403, "Not allowed", "Your role or office does not allow this."))
     app.register_error_handler(404, page(404, "Not found", "There is no such page or record here."))
     app.register_error_handler(405, page(405, "Not allowed", "That action is not available here."))
+    app.register_error_handler(429, page(429, "Too many requests",
+                                         "Too many attempts in a short time from here. Wait a minute, then try again."))
     app.register_error_handler(500, page(500, "Something went wrong", "Nothing was saved. Try again; if it happens again, tell your supervisor."))
 
     from flask_wtf.csrf import CSRFError
@@ -115,12 +128,14 @@ def _register_commands(app):
     from registry.demo.cli import demo_cli
     from registry.matching.cli import match_cli
     from registry.offices.cli import offices_cli
+    from registry.operations.cli import backup_command, restore_command
     from registry.recruitment.cli import jobs_cli
     from registry.slips.cli import slips_cli
     from registry.statistics.cli import extract_cli
     from registry.sync.cli import sync_cli  # also adds `offices issue-secret`
 
-    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli, jobs_cli):
+    for group in (users_cli, codes_cli, offices_cli, demo_cli, sync_cli, slips_cli, extract_cli, match_cli, jobs_cli,
+                  backup_command, restore_command):
         app.cli.add_command(group)
 
 

@@ -28,8 +28,15 @@ ENV_KEYS = (
     "DISCLOSURE_THRESHOLD",
     "MICRODATA_K",
     "PSEUDONYM_SECRET",
+    "PG_BIN_DIR",
+    "LOG_LEVEL",
+    "IDLE_TIMEOUT_MINUTES",
+    "SESSION_MAX_HOURS",
+    "LOGIN_RATE_LIMIT",
+    "SYNC_RATE_LIMIT",
+    "PROXY_COUNT",
 )
-INT_KEYS = {"LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS", "SYNC_BATCH_SIZE",
+INT_KEYS = {"IDLE_TIMEOUT_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT", "LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "SYNC_INTERVAL_SECONDS", "SYNC_BATCH_SIZE",
             "DISCLOSURE_THRESHOLD", "MICRODATA_K"}
 
 ROLES = ("office", "central")
@@ -68,7 +75,8 @@ DEFAULTS = {
     "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_LOCKOUT_MINUTES": 15,
     "PAGE_SIZE": 25,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message never carries a statement's values (names, ID numbers).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so a slow form at the counter still posts
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -76,6 +84,16 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SECURE": True,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # A session ends after this long without a request, and this long after logging in, whatever happens.
+    "IDLE_TIMEOUT_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    # Requests per client address for the login form, and per office for the sync API (limits syntax).
+    "LOGIN_RATE_LIMIT": "20 per minute; 200 per hour",
+    "SYNC_RATE_LIMIT": "1200 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Reverse proxies in front of the app: their X-Forwarded-For/-Proto are believed (0: none, serve directly).
+    "PROXY_COUNT": 0,
 }
 
 OFFICE_CODE_RE = re.compile(r"^[A-Z]{2,5}$")

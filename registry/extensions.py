@@ -1,4 +1,6 @@
 """Extensions, created unbound; the app factory binds them."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,3 +26,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# In memory, per process (RATELIMIT_STORAGE_URI may point elsewhere); limits are set where they apply.
+limiter = Limiter(key_func=get_remote_address)

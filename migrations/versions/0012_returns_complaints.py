@@ -1,7 +1,7 @@
 """Returns of workers from abroad; complaints against employers and agencies, with their changes
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-24 14:34:16.372756
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class CodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=12)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+
+
 class UserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(min=3, max=64)],
                            render_kw={"autocapitalize": "none"})

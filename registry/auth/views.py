@@ -1,10 +1,12 @@
+import time
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from registry.auth import bp
-from registry.auth.forms import ConfirmForm, LoginForm, NewUserForm, PasswordForm, UserForm
+from registry.auth import second_factor
+from registry.auth.forms import CodeForm, ConfirmForm, LoginForm, NewUserForm, PasswordForm, UserForm
 from registry.auth.services import (
     LoginFailed, UserData, authenticate, create_user, get_user, is_locked, list_users, set_password, unlock,
     update_user,
@@ -13,6 +15,7 @@ from registry.audit.services import record_event
 from registry.core.access import ADMIN, ALL_ROLES, OFFICER, STATISTICIAN, SUPERVISOR, public, roles_required
 from registry.core.errors import DomainError
 from registry.core.forms import fill_from, show_errors
+from registry.extensions import limiter
 from registry.offices.services import list_offices
 
 
@@ -38,6 +41,7 @@ def home():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
@@ -49,9 +53,97 @@ def login():
             # The failure count must be kept, so no rollback here: the request commits it.
             form.password.errors = [exc.message]
             return render_template("auth/login.html", form=form), 200
-        login_user(user)
-        return redirect(_safe_next(form.next.data) or url_for("auth.home"))
+        if user.second_factor_required:
+            try:
+                second_factor.check_login_allowed_here(user)
+            except LoginFailed as exc:
+                form.password.errors = [exc.message]
+                return render_template("auth/login.html", form=form), 200
+            # Half way: the password was right; the code page finishes the login within five minutes.
+            session["pending_login"] = {"user": user.username, "at": int(time.time()), "next": form.next.data or ""}
+            return redirect(url_for("auth.login_code"))
+        return _finish_login(user, form.next.data)
     return render_template("auth/login.html", form=form)
+
+
+def _finish_login(user, next_target):
+    session.pop("pending_login", None)
+    login_user(user)
+    session["logged_in_at"] = session["seen_at"] = int(time.time())
+    return redirect(_safe_next(next_target) or url_for("auth.home"))
+
+
+PENDING_LOGIN_SECONDS = 300
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_code():
+    pending = session.get("pending_login") or {}
+    try:
+        user = get_user(pending["user"]) if pending.get("user") else None
+    except DomainError:
+        user = None
+    if user is None or int(time.time()) - pending.get("at", 0) > PENDING_LOGIN_SECONDS:
+        session.pop("pending_login", None)
+        flash("Log in again: the code must follow the password within five minutes.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            second_factor.verify_login(user, form.code.data)
+        except LoginFailed as exc:
+            form.code.errors = [exc.message]  # the failure count is kept: the request commits it
+            return render_template("auth/login_code.html", form=form), 200
+        return _finish_login(user, pending.get("next"))
+    return render_template("auth/login_code.html", form=form)
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def second_factor_page():
+    """Set up (or turn off) the authenticator-app code for one's own account, at head office."""
+    user = current_user._get_current_object()
+    form = CodeForm()
+    enrolled = user.second_factor_required
+    if not enrolled and second_factor.available():
+        secret = session.get("second_factor_secret") or second_factor.new_secret()
+        session["second_factor_secret"] = secret
+    else:
+        secret = None
+    if form.validate_on_submit():
+        try:
+            if enrolled:
+                second_factor.disable(user, form.code.data, actor=user)
+                flash("The second factor is off. Logging in now needs the password only.", "info")
+            else:
+                second_factor.enable(user, secret, form.code.data, actor=user)
+                session.pop("second_factor_secret", None)
+                flash("The second factor is on: from now on, logging in asks for the app's code.", "info")
+            return redirect(url_for("auth.second_factor_page"))
+        except DomainError as exc:
+            form.code.errors = [exc.message]
+    uri, qr = second_factor.provisioning(user, secret) if secret else (None, None)
+    return render_template("auth/second_factor.html", form=form, enrolled=enrolled, secret=secret, uri=uri, qr=qr,
+                           available=second_factor.available())
+
+
+@bp.post("/admin/users/<username>/second-factor/reset")
+@roles_required(ADMIN)
+def reset_second_factor(username):
+    try:
+        user = get_user(username)
+    except DomainError:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            second_factor.reset(user, actor=current_user)
+            flash(f"{user.username}'s second factor was removed; they log in with the password and set it up again.",
+                  "info")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("auth.users"))
 
 
 @bp.post("/logout")

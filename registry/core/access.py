@@ -4,7 +4,9 @@ Every view must say who may open it, with `@public`, `@office_signed` (the sync 
 office's signature itself) or `@roles_required(...)`; a view that says nothing
 is refused to everyone, so a forgotten decorator fails closed (docs/access.md has the role matrix).
 """
-from flask import abort, current_app, redirect, request, url_for
+import time
+
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 from registry.core.errors import DomainError
@@ -54,9 +56,36 @@ def check_access():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    expired = _session_expired()
+    if expired:
+        from flask import flash
+        from flask_login import logout_user
+
+        from registry.audit.services import record_event
+
+        record_event("user.session_expired", current_user, details={"reason": expired})
+        logout_user()
+        session.clear()
+        flash(f"You were logged out {expired}. Log in again to go on.", "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     allowed = getattr(view, "access_roles", None)
     if not allowed or current_user.role not in allowed:
         abort(403)
+    return None
+
+
+def _session_expired():
+    """Why the logged-in session must end now (idle too long, or open too long), or None; notes this
+    request as the session's latest activity. Times are Unix seconds kept in the signed session cookie."""
+    now = int(time.time())
+    config = current_app.config
+    seen, started = session.get("seen_at"), session.get("logged_in_at")
+    if isinstance(seen, int) and now - seen > config["IDLE_TIMEOUT_MINUTES"] * 60:
+        return f"after {config['IDLE_TIMEOUT_MINUTES']} minutes without activity"
+    if isinstance(started, int) and now - started > config["SESSION_MAX_HOURS"] * 3600:
+        return f"{config['SESSION_MAX_HOURS']} hours after logging in"
+    session["seen_at"] = now
+    session.setdefault("logged_in_at", now)
     return None
 
 

@@ -63,4 +63,6 @@ TEMPLATE_FILTERS = {
     "referral_kind": _or_dash(TARGET_KINDS.get),
     "vacancy_status": _or_dash(VACANCY_STATUSES.get),
     "wage": wage_text,
+    # A column's name as a heading: "home_district" -> "Home district" (the conflict page).
+    "field_name": lambda column: column.replace("_", " ").capitalize() if column else "—",
 }

@@ -31,7 +31,8 @@ FOLDER = PROJECT_ROOT / "instance" / "demo"
 
 def _app(role, office, **config):
     FOLDER.mkdir(parents=True, exist_ok=True)
-    return create_app({"REGISTRY_ENV": "demo", "REGISTRY_ROLE": role, "OFFICE_CODE": office,
+    # LOG_LEVEL: one log line per request would bury the addresses and logins printed for the user.
+    return create_app({"REGISTRY_ENV": "demo", "REGISTRY_ROLE": role, "OFFICE_CODE": office, "LOG_LEVEL": "WARNING",
                        "DATABASE_URL": f"sqlite:///{FOLDER / f'{role}-{office.lower()}.db'}", **config})
 
 

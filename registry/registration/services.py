@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from registry.audit.services import record_event
@@ -177,7 +177,27 @@ def change_status(registration, new_status, on, expected_version, actor, today=N
     db.session.flush()
     record_event("registration.status_changed", registration, actor=actor,
                  details={"before": before, "after": new_status, "on": on.isoformat()})
+    if new_status == "cancelled":
+        _cancel_open_referrals(registration, on, actor)
     return registration
+
+
+def _cancel_open_referrals(registration, on, actor):
+    """A cancelled registration sends nobody anywhere: its open referrals end as cancelled on the same day,
+    so no service or employer waits for the person and no list shows them overdue."""
+    from registry.referrals.models import Referral  # referrals build on registrations
+
+    # Issued ones, and vacancies still waiting for a decision after the interview; a service the person
+    # attended stays attended: it happened.
+    waiting = or_(Referral.status == "issued", and_(Referral.status == "attended", Referral.vacancy_id.isnot(None)))
+    for referral in db.session.scalars(select(Referral).where(
+            Referral.registration_id == registration.id, waiting, Referral.deleted_at.is_(None))):
+        before = referral.status
+        referral.status, referral.outcome_on, referral.outcome_by = "cancelled", max(on, referral.issued_on), actor.username
+        referral.outcome_note = "The registration was cancelled."
+        record_event("referral.outcome", referral, actor=actor,
+                     details={"before": before, "after": "cancelled", "on": referral.outcome_on.isoformat(),
+                              "because": "registration cancelled"})
 
 
 def get_registration(number_text):

@@ -6,16 +6,27 @@ import gc
 import json
 import time
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from flask_limiter.util import get_remote_address
 
 from registry.core.access import office_signed
-from registry.extensions import csrf
+from registry.extensions import csrf, limiter
 from registry.sync import central
 from registry.sync.central import SyncRefused
+from registry.sync.signing import HEADER_OFFICE
 from registry.sync.wire import MAX_BODY_BYTES, MAX_SEQ, PushBatch, WireError
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 csrf.exempt(bp)
+
+
+def _office_or_address():
+    # Per office (the name it signs with; a forged name is refused after the count), else per address.
+    office = (request.headers.get(HEADER_OFFICE) or "")[:16]
+    return f"office:{office}" if office else get_remote_address()
+
+
+limiter.limit(lambda: current_app.config["SYNC_RATE_LIMIT"], key_func=_office_or_address)(bp)
 
 
 @bp.errorhandler(SyncRefused)

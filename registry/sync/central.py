@@ -165,7 +165,7 @@ def apply_push_batch(batch, office_code):
     checked = _validate(batch, office_code)
     lock_feed(db.session)
     seqs = [change.seq for change in batch.changes]
-    seen = _already_received(office_code, seqs)
+    seen = _already_received(office_code, checked)
     results, conflicts = [], []
     rows = _existing_rows(checked)
     writer = BatchWriter(office_code)
@@ -204,17 +204,31 @@ def apply_push_batch(batch, office_code):
     return results
 
 
-def _already_received(office_code, seqs):
-    """The sequence numbers of `seqs` central has acknowledged before. Asked as a range (a batch is nearly
-    always one run of numbers): with a list of numbers instead, PostgreSQL may read every entry of the
-    office and test each against the list, which grows with every batch received."""
-    if not seqs:
+def _already_received(office_code, checked):
+    """The sequence numbers of the batch central has acknowledged before.
+
+    Asked as a range (a batch is nearly always one run of numbers): with a list of numbers instead,
+    PostgreSQL may read every entry of the office and test each against the list, which grows with every
+    batch received. A number central holds for a different record means the office is giving out numbers
+    again (restored from an old backup, or its database copied back by hand): the batch is refused
+    (`sequence_reused`), never answered "already applied", which would drop the office's new change."""
+    if not checked:
         return set()
-    wanted = set(seqs)
-    return {seq for seq in db.session.scalars(
-        select(InboxEntry.seq).where(InboxEntry.office_code == office_code,
-                                     InboxEntry.seq.between(min(seqs), max(seqs)))
-    ) if seq in wanted}
+    wanted = {change.seq: (entity.name, values["id"]) for change, entity, values in checked}
+    received = {row.seq: (row.entity, row.row_id) for row in db.session.execute(
+        select(InboxEntry.seq, InboxEntry.entity, InboxEntry.row_id)
+        .where(InboxEntry.office_code == office_code, InboxEntry.seq.between(min(wanted), max(wanted)))
+    ) if row.seq in wanted}
+    reused = sorted(seq for seq, record in received.items() if record != wanted[seq])
+    if reused:
+        raise SyncRefused(
+            409, "sequence_reused",
+            f"central already holds change {reused[0]} from {office_code} for another record: this office's "
+            f"database was restored or copied back; its waiting changes need numbers after "
+            f"{_health(office_code).highest_seq}",
+            office=office_code, received_through=_health(office_code).highest_seq,
+            already_received=sorted(seq for seq in received if seq not in reused))
+    return set(received)
 
 
 def _people_as_stored(checked, seen, rows, writer):

@@ -54,6 +54,10 @@ class SyncState(db.Model):
     # is in this database, so a pull may leave out central's copies of them (`own_through`, docs/sync.md).
     acknowledged_through: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     pulled_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Set when this database was restored from a backup (or found giving out outbox numbers central already
+    # holds): its own changes after this number may be missing here, so pulls ask central for them until
+    # one pull has gone through (docs/operations.md, Restore).
+    recover_own_after: Mapped[int | None] = mapped_column(Integer)
 
 
 class OfficeCredential(db.Model):

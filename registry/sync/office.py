@@ -9,15 +9,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
-from sqlalchemy import String, Text, cast, delete, func, select, type_coerce
+from sqlalchemy import String, Text, cast, delete, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
+from registry.audit.services import record_event
 from registry.core.types import utcnow
 from registry.extensions import db
 from registry.registration.numbering import parse_registration_number, raise_sequence_floor
 from registry.sync.entities import PayloadError, entities, parse_payload
 from registry.sync.models import OutboxEntry, SyncState
-from registry.sync.outbox import APPLYING_REMOTE
+from registry.sync.outbox import APPLYING_REMOTE, raise_outbox_counter
 from registry.sync.transport import CentralClient, SyncUnavailable
 from registry.sync.wire import (MAX_BATCH_CHANGES, PROTOCOL_VERSION, Change, FeedChange, Operation, PushBatch,
                                 WireError)
@@ -110,12 +111,30 @@ def _uuid_text(stored):
 def push_pending(client, batch_size=PUSH_BATCH):
     """Send the outbox in batches until it is empty; return how many entries central acknowledged.
 
+    When central answers that it holds some of our numbers for other records (`sequence_reused`: this
+    database was restored from an old backup, or copied back), the waiting changes take new numbers after
+    the last one central holds, and the push goes on (`renumber_after_restore`)."""
+    acknowledged = [0]
+    for attempt in range(3):
+        try:
+            _push(client, batch_size, acknowledged)
+            return acknowledged[0]
+        except SyncUnavailable as exc:
+            if exc.code != "sequence_reused" or attempt == 2:
+                raise
+            db.session.rollback()
+            renumber_after_restore(exc.error)
+    return acknowledged[0]
+
+
+def _push(client, batch_size, acknowledged):
+    """The push itself (see `push_pending`); adds to acknowledged[0] as batches are acknowledged.
+
     One batch is in flight at a time: central applies them in order, so the next goes only once the
     previous is acknowledged. The office's own work overlaps with central's: while a batch is in flight it
     reads and encodes the next, and drops the previous batch's entries (each batch's acknowledged entries
     leave in one transaction, with the highest acknowledged sequence number, `acknowledged_through`)."""
     office = current_app.config["OFFICE_CODE"]
-    acknowledged = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-push") as sender:
         def send(waiting):
             return sender.submit(client.request, "POST", "/api/v1/sync/push", body=waiting.body) \
@@ -129,14 +148,39 @@ def push_pending(client, batch_size=PUSH_BATCH):
             complete = len(acked) == len(batch.seqs)
             answer = send(following) if complete else None
             _drop(acked)
-            acknowledged += len(acked)
+            acknowledged[0] += len(acked)
             if not complete:  # not all taken: send the rest again before anything newer
                 following = _Waiting(office, batch_size, after=0)
                 answer = send(following)
             batch = following
             if answer is not None:
                 following = _Waiting(office, batch_size, after=batch.seqs[-1])
-    return acknowledged
+
+
+def renumber_after_restore(error):
+    """Central holds some of our outbox numbers for other records: our database is older than what we
+    sent (restored from a backup, or copied back). Drop the waiting entries central says it already has
+    (same number, same record), give the rest new numbers after the last central holds, in their order,
+    and remember to pull our own lost changes back (`recover_own_after`). One transaction."""
+    received_through = error.get("received_through")
+    already = error.get("already_received") or []
+    if not isinstance(received_through, int) or received_through < 0 or not all(isinstance(n, int) for n in already):
+        raise SyncUnavailable("central says our change numbers were used before, but not up to where")
+    state = sync_state()
+    if state.recover_own_after is None:
+        state.recover_own_after = state.acknowledged_through
+    if already:
+        db.session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(already)))
+    first = db.session.scalar(select(func.min(OutboxEntry.seq)))
+    if first is not None and first <= received_through:
+        shift = received_through + 1 - first
+        # Through negative numbers, so no two entries ever hold the same number half way.
+        db.session.execute(update(OutboxEntry).values(seq=-(OutboxEntry.seq + shift)))
+        db.session.execute(update(OutboxEntry).where(OutboxEntry.seq < 0).values(seq=-OutboxEntry.seq))
+    raise_outbox_counter(max(received_through, db.session.scalar(select(func.max(OutboxEntry.seq))) or 0))
+    record_event("sync.renumbered_after_restore", actor="sync",
+                 details={"received_through": received_through, "dropped": len(already)})
+    db.session.commit()
 
 
 def _drop(acked):
@@ -214,8 +258,11 @@ def pull_all(client, batch_size=PULL_BATCH):
         state = sync_state()
         cursor = state.pull_cursor
         # own_through: central leaves out our own changes it applied as sent; we hold them (docs/sync.md).
+        own_through = state.acknowledged_through
+        if state.recover_own_after is not None:  # restored: ask for our own changes this database lost
+            own_through = min(own_through, state.recover_own_after)
         answer = client.request("GET", f"/api/v1/sync/pull?after={cursor}&limit={batch_size}"
-                                       f"&own_through={state.acknowledged_through}")
+                                       f"&own_through={own_through}")
         try:
             changes = [FeedChange.from_json(item) for item in answer.get("changes", [])]
         except WireError as exc:
@@ -231,6 +278,9 @@ def pull_all(client, batch_size=PULL_BATCH):
             # e.g. a user created locally before this office synced, under a name head office also uses
             raise SyncUnavailable(f"a pulled row clashes with a record made here: {exc.orig}"[:400]) from None
         if not answer.get("more"):
+            if state.recover_own_after is not None:
+                sync_state().recover_own_after = None
+                db.session.commit()
             return applied
 
 

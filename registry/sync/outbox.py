@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from registry.core.ids import new_id
 from registry.core.models import SyncMixin
 from registry.core.types import utcnow
+from registry.extensions import db
 from registry.sync.models import OutboxEntry
 
 # Set `session.info[APPLYING_REMOTE] = True` while applying rows that came from another node: they are
@@ -149,3 +150,21 @@ def _record(session, pending, obj, operation, base_version, office):
 def _forget_pending(session):
     session.info.pop(_PENDING, None)
     session.info.pop("registry.feed_locked", None)
+
+
+def raise_outbox_counter(at_least):
+    """Make every outbox entry from now on take a number above `at_least` (after a restore: numbers this
+    database gave out before it was restored are never given out again). In the session's transaction."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # AUTOINCREMENT takes the next number from sqlite_sequence, the largest ever given.
+        changed = connection.execute(text(
+            "UPDATE sqlite_sequence SET seq = :n WHERE name = 'sync_outbox' AND seq < :n"), {"n": at_least}).rowcount
+        if not changed and connection.execute(text(
+                "SELECT 1 FROM sqlite_sequence WHERE name = 'sync_outbox'")).first() is None:
+            connection.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES ('sync_outbox', :n)"),
+                               {"n": at_least})
+    elif connection.dialect.name == "postgresql":
+        sequence = connection.execute(text("SELECT pg_get_serial_sequence('sync_outbox', 'seq')")).scalar_one()
+        connection.execute(text(f"SELECT setval('{sequence}', GREATEST(:n, (SELECT last_value FROM {sequence})))"),
+                           {"n": max(at_least, 1)})

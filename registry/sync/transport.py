@@ -9,7 +9,12 @@ from registry.sync.signing import sign_headers
 
 
 class SyncUnavailable(RuntimeError):
-    """Central could not be reached or refused; the message is one line an officer can read."""
+    """Central could not be reached or refused; the message is one line an officer can read. When central
+    refused, `code` is its error code and `error` its whole error object (docs/sync.md, Errors)."""
+
+    def __init__(self, message, code=None, error=None):
+        super().__init__(message)
+        self.code, self.error = code, error or {}
 
 
 class CentralClient:
@@ -50,7 +55,8 @@ class CentralClient:
         if response.status_code != 200:
             error = _json(response).get("error", {})
             message = error.get("message") or response.reason or "no reason given"
-            raise SyncUnavailable(f"central refused ({response.status_code} {error.get('code', '')}): {message}".strip())
+            raise SyncUnavailable(f"central refused ({response.status_code} {error.get('code', '')}): {message}".strip(),
+                                  code=error.get("code"), error=error)
         data = _json(response)
         if not data:
             raise SyncUnavailable("central answered with something that is not JSON")

@@ -61,19 +61,33 @@ def watch():
 
 
 @pytest.fixture
-def page(chromium, live_office, watch):
-    """A fresh browser context on the live office, every request and console message seen by `watch`."""
-    context = chromium.new_context(base_url=live_office.url, locale="en-GB", viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(10_000)
-    context.on("request", watch.on_request)
-    context.route(lambda url: not watch.is_local(url), lambda route: route.abort())  # recorded, never sent
-    page = context.new_page()
-    page.on("console", watch.on_console)
-    page.on("pageerror", watch.on_page_error)
-    # The browser reports a Content-Security-Policy violation on the console; this makes sure of it.
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', function (e) {"
-        " console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI); });"
-    )
-    yield page
-    context.close()
+def new_page(chromium, watch):
+    """new_page(base_url) -> a page in a fresh browser context (a user at their own desk), every request and
+    console message seen by `watch`; the contexts are closed when the test ends."""
+    contexts = []
+
+    def open_page(base_url):
+        context = chromium.new_context(base_url=base_url, locale="en-GB", viewport={"width": 1366, "height": 768})
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        context.on("request", watch.on_request)
+        context.route(lambda url: not watch.is_local(url), lambda route: route.abort())  # recorded, never sent
+        page = context.new_page()
+        page.on("console", watch.on_console)
+        page.on("pageerror", watch.on_page_error)
+        # The browser reports a Content-Security-Policy violation on the console; this makes sure of it.
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', function (e) {"
+            " console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI); });"
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(live_office, new_page):
+    """A fresh browser context on the live office."""
+    return new_page(live_office.url)

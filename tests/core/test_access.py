@@ -5,8 +5,10 @@ comes from the route's marking in `registry/core/access.py` (`@public`, `@office
 on top of that the policies that must never change are asserted outright: statisticians never reach personal
 data, user and office administration is for administrators only, and an unmarked view is refused to all.
 """
+import re
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import Blueprint
@@ -29,12 +31,14 @@ ANONYMOUS = None
 # A seeded user for each role; the records the matrix opens belong to BBR, the officer's and supervisor's office.
 USER_FOR_ROLE = {OFFICER: "officer", SUPERVISOR: "supervisor", STATISTICIAN: "statistician", ADMIN: "admin"}
 # /verify: anyone holding a slip may check it; it shows no more than the slip in their hand.
-ALWAYS_PUBLIC = {"static", "auth.login", "health.healthz", "slips.verify"}
+# /login/code: the second step of a login, open only with the first step's half-finished session.
+ALWAYS_PUBLIC = {"static", "auth.login", "auth.login_code", "health.healthz", "slips.verify"}
 # Pages that show personal data of migrants (people, their registrations and slips, the audit trail of who saw them).
 PERSONAL_DATA_BLUEPRINTS = ("people", "registration", "audit", "matching", "slips", "referrals", "recruitment")
 NO_PERSONAL_DATA = {"registration.summary", "slips.verify"}  # counts only; what the slip itself shows
 ADMIN_ONLY = {"auth.users", "auth.new_user", "auth.edit_user", "auth.user_password", "auth.unlock_user",
-              "statistics.full_extract", "statistics.disclosures"}
+              "statistics.full_extract", "statistics.disclosures", "auth.second_factor_page",
+              "auth.reset_second_factor"}
 ADMIN_ONLY_BLUEPRINTS = ("offices",)
 # URL arguments with no real record behind them in the test database: the view may answer 404 there.
 NO_REAL_SAMPLE = {"conflict_id", "candidate_id"}
@@ -150,9 +154,11 @@ def walk(app, login, samples, role, rules):
         where = f"{role or 'anonymous'} {sorted(rule.methods - {'HEAD', 'OPTIONS'})} {url} -> {response.status_code}"
         assert response.status_code < 500, where
         if mark == "public":
-            # The login page sends someone already logged in on to their start page.
+            # The login page sends someone already logged in on to their start page; the code page sends
+            # anyone without a half-finished login back to the login page.
             assert response.status_code == 200 or (role and rule.endpoint == "auth.login"
-                                                   and response.status_code == 302), where
+                                                   and response.status_code == 302) \
+                or (rule.endpoint == "auth.login_code" and is_login_redirect(response)), where
         elif mark == "office_signed":
             # No signature: refused with the API's JSON error, never a login page.
             assert 400 <= response.status_code < 500 and response.is_json, where
@@ -262,3 +268,80 @@ def test_roles_required_refuses_unknown_or_missing_roles():
         roles_required("superuser")
     with pytest.raises(ValueError, match="name at least one role"):
         roles_required()
+
+
+# -- the role matrix in docs/access.md agrees with the code ------------------------------------------------
+
+ACCESS_DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
+DOC_COLUMNS = (ANONYMOUS, OFFICER, SUPERVISOR, STATISTICIAN, ADMIN)
+
+
+def doc_matrix():
+    """The rows of the route table in docs/access.md: ([path regexes], {column: cell text})."""
+    rows = []
+    for line in ACCESS_DOC.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or not cells[0].startswith("`"):
+            continue
+        patterns = []
+        for written in re.findall(r"`([^`]+)`", cells[0]):
+            if not written.startswith(("/", "...")):
+                continue  # `.xlsx` and the like: other extensions of the path before
+            prefix = written.endswith("...")
+            body = written.removesuffix("...")
+            leading = body.startswith("...")
+            body = body.removeprefix("...")
+            regex = re.escape(body)
+            # Upper-case words stand for a URL argument: ID, NUMBER, CODE, N, PERSON, CC, ...
+            regex = re.sub(r"(?<![A-Za-z])[A-Z][A-Z_]*(?![A-Za-z])", "[^/]+", regex)
+            regex = (".*" if leading else "^") + regex + (".*" if prefix else "/?$")
+            patterns.append((re.compile(regex), prefix or leading))
+        rows.append((patterns, dict(zip(DOC_COLUMNS, cells[1:]))))
+    return rows
+
+
+def documented_row(rows, url):
+    """The row naming `url`: an exact pattern first, else the longest prefix pattern."""
+    exact = [(regex.pattern.count("[^/]+"), -len(regex.pattern), index)
+             for index, row in enumerate(rows) for regex, loose in row[0] if not loose and regex.match(url)]
+    if exact:
+        return rows[min(exact)[2]]  # the one with the fewest arguments: /employers/new before /employers/ID
+    loose = [(len(regex.pattern), row) for row in rows for regex, is_loose in row[0] if is_loose and regex.match(url)]
+    return max(loose, key=lambda pair: pair[0])[1] if loose else None
+
+
+def test_the_documented_role_matrix_is_what_the_code_enforces(database_url, samples):
+    """Every route of both roles is in docs/access.md, and each role's cell says what the route allows:
+    "yes" (or a scoped yes, such as "own office") exactly where the code lets the role in, "no" where it
+    refuses, "login" for anonymous visitors of a non-public page, "signed" for the sync API."""
+    rows = doc_matrix()
+    assert len(rows) >= 25
+    problems = []
+    for node_role in ("office", "central"):
+        app = make_app(database_url, REGISTRY_ROLE=node_role, OFFICE_CODE="HQ" if node_role == "central" else "BBR")
+        try:
+            for rule in app.url_map.iter_rules():
+                url = url_for_rule(rule, samples).split("?")[0]
+                row = documented_row(rows, url)
+                if row is None:
+                    problems.append(f"{node_role}: {rule.rule} ({rule.endpoint}) is not in docs/access.md")
+                    continue
+                cells, mark = row[1], marking(app, rule.endpoint)
+                for column in DOC_COLUMNS:
+                    cell = cells[column].lower()
+                    if mark == "office_signed":
+                        expected = column is ANONYMOUS and "signed" in cell or column is not ANONYMOUS
+                    elif mark == "public":
+                        expected = cell.startswith("yes")
+                    elif column is ANONYMOUS:
+                        expected = cell.startswith("login")
+                    else:
+                        expected = cell.startswith("no") != (column in mark)
+                    if not expected:
+                        problems.append(f"{node_role}: {rule.rule} ({rule.endpoint}), column "
+                                        f"{column or 'anonymous'}: the doc says {cells[column]!r}, the code "
+                                        f"{'public' if mark == 'public' else sorted(mark) if mark != 'office_signed' else mark}")
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+    assert not problems, "\n".join(problems)

@@ -357,6 +357,26 @@ def test_cancelling_every_referral_returns_the_registration_to_registered(world)
     assert (three.sequence, registration.status) == (3, "referred")
 
 
+def test_cancelling_a_registration_cancels_its_open_referrals_only(world):
+    officer, start, today = world.officer, world.start, world.today
+    registration = create_registration(actor=officer, today=start)
+    done = issue_referral(registration, world.service, start, officer, today=start)
+    db.session.commit()
+    record_outcome(done, "attended", start, done.version, officer, today=start)
+    waiting = issue_referral(registration, world.vacancy, start, officer, today=start)
+    other = issue_referral(create_registration(actor=officer, today=start), world.service, start, officer,
+                           today=start)
+    db.session.commit()
+    change_status(registration, "cancelled", today, registration.version, officer)
+    db.session.commit()
+    assert (waiting.status, waiting.outcome_on, waiting.outcome_by) == ("cancelled", today, officer.username)
+    assert "registration was cancelled" in waiting.outcome_note
+    assert done.status == "attended" and other.status == "issued"  # closed ones and other people's stay
+    assert registration.status == "cancelled"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "referral.outcome",
+                                                      AuditEvent.entity_id == waiting.id)) is not None
+
+
 def test_an_outcome_other_than_cancelled_keeps_the_registration_referred(world):
     officer, start, today = world.officer, world.start, world.today
     registration = create_registration(actor=officer, today=start)

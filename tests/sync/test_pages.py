@@ -105,6 +105,7 @@ def test_supervisor_resolves_a_conflict_and_the_result_reaches_offices(central, 
     url = f"/sync/conflicts/{conflict_id}"
     page = client.get(url).get_data(as_text=True)
     assert "Beitbridge" in page and "Harare" in page
+    assert "Home district" in page and "Two versions of one person" in page  # labels, not column names
     response = post_form(client, url, url, {"pick-home_district": "loser"})
     assert response.status_code == 302
     with within(central.app):

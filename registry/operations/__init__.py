@@ -1,0 +1,1 @@
+"""Running the registry for real: backup and restore, the numbering ledger."""
