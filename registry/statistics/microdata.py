@@ -261,7 +261,8 @@ def _pseudonym_sql(prefix):
     """pseudonym() in PostgreSQL: uuid.hex is uuid_send's 16 bytes in hexadecimal; the key is the first 8
     bytes of the digest, in hex."""
     key_text = func.encode(func.uuid_send(person_key()), "hex")
-    digest = func.sha256(func.convert_to(literal(prefix) + key_text, "UTF8"))
+    prefix = literal(prefix) if isinstance(prefix, str) else prefix  # or an SQL expression giving it
+    digest = func.sha256(func.convert_to(prefix + key_text, "UTF8"))
     return func.encode(func.substring(digest, 1, 8), "hex")
 
 
@@ -405,11 +406,14 @@ def _copy_postgresql(request, prefix, k, binary, folder, progress):
     connection = db.session.connection()
     columns = _level0_columns()
     marked = func.concat(literal(MARK.decode()), _joined_classes(columns), literal(MARK.decode()))
+    # COPY takes no server-side parameters: psycopg would quote the pseudonym secret into the statement's
+    # text, where pg_stat_activity and the server's log could show it. It travels instead as a bound
+    # parameter into a setting of this transaction, which the statement reads.
+    connection.execute(text("SELECT set_config('registry.pseudonym_prefix', :prefix, true)"), {"prefix": prefix})
+    secret = func.current_setting("registry.pseudonym_prefix", type_=db.String)
     query = _from_registrations(select(
-        _pseudonym_sql(prefix), _month(), Registration.office_code, Registration.status, marked, _industry(),
+        _pseudonym_sql(secret), _month(), Registration.office_code, Registration.status, marked, _industry(),
     )).where(_conditions(request))
-    # Bound parameters (the pseudonym secret among them) go to psycopg, which quotes them into the COPY (it takes
-    # no server-side parameters); nothing is pasted into the statement's text here.
     statement = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     level0 = Counter()
     rows = 0

@@ -644,3 +644,26 @@ def check_truthful_generalisation(out, k):
 def test_microdata_generalises_truthfully_for_any_k(demo_rows, out):
     for k in (8, 40):
         check_truthful_generalisation(out, k)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the COPY path
+def test_the_pseudonym_secret_never_travels_in_a_statements_text(demo_rows, out, backend, monkeypatch):
+    """COPY takes no server-side parameters; were the secret quoted into the statement, pg_stat_activity and
+    the server's log could show it. The statements sent are recorded on their way (the database is real)."""
+    import psycopg
+
+    from registry.statistics.microdata import pseudonym_prefix
+
+    sent = []
+    real_copy = psycopg.Cursor.copy
+
+    def recording_copy(self, statement, params=None, **kwargs):
+        sent.append(statement if isinstance(statement, str) else statement.as_string(self))
+        return real_copy(self, statement, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", recording_copy)
+    write_microdata(MicrodataRequest(EVERYTHING), out / "microdata.csv", run_by="statistician",
+                    actor=user("statistician"))
+    assert sent, "the extract did not use COPY"
+    secret = pseudonym_prefix()
+    assert all(secret not in statement for statement in sent)
