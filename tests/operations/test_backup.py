@@ -198,9 +198,9 @@ def test_postgresql_restore_upgrades(app, runner, tmp_path, backend):
     engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])  # an office's online backup; pg_dump takes one snapshot by design
-def test_backup_while_officers_register_is_consistent(app, tmp_path, backend):
-    """Registrations commit throughout the backup; the copy holds whole transactions only."""
+def backup_while_registering(app, tmp_path):
+    """`flask backup` run while registrations commit before, during and after it. Returns the numbers
+    registered and the path of the backup's data file, unpacked into tmp_path."""
     stop, made, errors = threading.Event(), [], []
 
     def keep_registering():
@@ -228,7 +228,14 @@ def test_backup_while_officers_register_is_consistent(app, tmp_path, backend):
     with tarfile.open(backup, "r:gz") as archive:
         manifest = json.loads(archive.extractfile(MANIFEST).read())
         archive.extract(manifest["member"], tmp_path, filter="data")
-    copy = sqlite3.connect(tmp_path / manifest["member"])
+    return made, tmp_path / manifest["member"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # an office's online backup; pg_dump takes one snapshot by design
+def test_backup_while_officers_register_is_consistent(app, tmp_path, backend):
+    """Registrations commit throughout the backup; the copy holds whole transactions only."""
+    made, data = backup_while_registering(app, tmp_path)
+    copy = sqlite3.connect(data)
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {row[0] for row in copy.execute("SELECT registration_number FROM registration")}
@@ -252,33 +259,7 @@ def test_pg_dump_while_people_register_is_consistent(app, tmp_path, backend):
 
     from registry.operations.backup import postgresql_tool
 
-    stop, made, errors = threading.Event(), [], []
-
-    def keep_registering():
-        try:
-            while not stop.is_set():
-                made.extend(register(app, 1))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    writer = threading.Thread(target=keep_registering)
-    writer.start()
-    try:
-        while len(made) < 5:
-            threading.Event().wait(0.05)
-        backup = tmp_path / "busy.backup"
-        result = app.test_cli_runner().invoke(args=["backup", "-o", str(backup)])
-        during = len(made)
-        while len(made) < during + 5:
-            threading.Event().wait(0.05)
-    finally:
-        stop.set()
-        writer.join()
-    assert result.exit_code == 0, result.output
-    assert not errors
-    with tarfile.open(backup, "r:gz") as archive:
-        manifest = json.loads(archive.extractfile(MANIFEST).read())
-        archive.extract(manifest["member"], tmp_path, filter="data")
+    made, data = backup_while_registering(app, tmp_path)
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     name = f"restored_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -290,7 +271,7 @@ def test_pg_dump_while_people_register_is_consistent(app, tmp_path, backend):
             restore_tool = postgresql_tool("pg_restore")
         target = url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
         done = subprocess.run([restore_tool, "--no-owner", "--single-transaction", "--exit-on-error", "--dbname",
-                               target, str(tmp_path / manifest["member"])], capture_output=True, text=True)
+                               target, str(data)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         with copy.connect() as connection:
             stored = set(connection.execute(text("SELECT registration_number FROM registration")).scalars())
