@@ -38,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from registry.config import PROJECT_ROOT
 from registry.core.errors import DomainError
 from registry.operations.ledger import ledger_path, read_ledger
+from registry.sync.outbox import raise_outbox_counter
 
 FORMAT = "registry-backup"
 FORMAT_VERSION = 1
@@ -345,22 +346,21 @@ def _revision_of_sqlite(connection):
 def _carry_marks_sqlite(path, marks):
     """Into the staged database: never give out again an outbox or registration number given out before,
     and pull back from central the office's own changes the backup lacks."""
-    with closing(sqlite3.connect(path)) as connection, connection:
-        if marks["outbox_seq"]:
-            updated = connection.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'sync_outbox' AND seq < ?",
-                                         (marks["outbox_seq"], marks["outbox_seq"])).rowcount
-            if not updated and connection.execute(
-                    "SELECT 1 FROM sqlite_sequence WHERE name = 'sync_outbox'").fetchone() is None:
-                connection.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('sync_outbox', ?)",
-                                   (marks["outbox_seq"],))
-        for key, value in marks["numbers"].items():
-            office, year = key.split("/")
-            connection.execute(
-                "INSERT INTO registration_sequence (office_code, year, last_value) VALUES (?, ?, ?) "
-                "ON CONFLICT (office_code, year) DO UPDATE SET last_value = MAX(last_value, excluded.last_value)",
-                (office, int(year), value))
-        connection.execute("UPDATE sync_state SET recover_own_after = acknowledged_through "
-                           "WHERE recover_own_after IS NULL")
+    staged = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    try:
+        with staged.begin() as connection:
+            if marks["outbox_seq"]:
+                raise_outbox_counter(marks["outbox_seq"], connection)
+            for key, value in marks["numbers"].items():
+                office, year = key.split("/")
+                connection.execute(text(
+                    "INSERT INTO registration_sequence (office_code, year, last_value) VALUES (:o, :y, :v) "
+                    "ON CONFLICT (office_code, year) DO UPDATE SET last_value = MAX(last_value, excluded.last_value)"),
+                    {"o": office, "y": int(year), "v": value})
+            connection.execute(text("UPDATE sync_state SET recover_own_after = acknowledged_through "
+                                    "WHERE recover_own_after IS NULL"))
+    finally:
+        staged.dispose()
 
 
 def _carry_marks_postgresql(live_url, staged_url):
@@ -382,9 +382,7 @@ def _carry_marks_postgresql(live_url, staged_url):
     staged = create_engine(staged_url, poolclass=NullPool)
     try:
         with staged.begin() as connection:
-            sequence = connection.execute(query).scalar_one()
-            connection.execute(text(f"SELECT setval('{sequence}', GREATEST(:n, (SELECT last_value FROM {sequence})))"),
-                               {"n": given})
+            raise_outbox_counter(given, connection)
             for (office, year), value in numbers.items():
                 connection.execute(text(
                     "INSERT INTO registration_sequence (office_code, year, last_value) VALUES (:o, :y, :v) "

@@ -152,10 +152,11 @@ def _forget_pending(session):
     session.info.pop("registry.feed_locked", None)
 
 
-def raise_outbox_counter(at_least):
+def raise_outbox_counter(at_least, connection=None):
     """Make every outbox entry from now on take a number above `at_least` (after a restore: numbers this
-    database gave out before it was restored are never given out again). In the session's transaction."""
-    connection = db.session.connection()
+    database gave out before it was restored are never given out again). In the session's transaction,
+    or on `connection` (a restore prepares a database the session is not bound to)."""
+    connection = connection if connection is not None else db.session.connection()
     if connection.dialect.name == "sqlite":
         # AUTOINCREMENT takes the next number from sqlite_sequence, the largest ever given.
         changed = connection.execute(text(
