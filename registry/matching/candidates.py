@@ -6,11 +6,12 @@ neither commits: the request or the command that calls them does.
 import uuid
 from collections import namedtuple
 from dataclasses import replace
+from functools import lru_cache
 from heapq import merge
 from itertools import combinations
 from math import log2
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from registry.extensions import db
 from registry.matching.keys import SCAN_PASSES, key_row, lookups, swapped_date
@@ -44,23 +45,52 @@ STORED_COLUMNS = (Person.id, Person.surname, Person.given_names, Person.sex, Per
 
 # -- one registration -----------------------------------------------------------------------------------------
 
-def candidate_ids(record, exclude_id=None):
-    """Ids of stored people who share at least one blocking key with a normalised Record, or its date of birth
-    (or that date with day and month swapped: a few dozen people at a million, worth scoring when both names
-    were mistyped)."""
-    table = PersonMatchKey.__table__
-    found = set()
-    for columns, values in lookups(record).items():
-        for value in values:
-            query = select(table.c.person_id).where(*(table.c[column] == part for column, part in zip(columns, value)))
-            found.update(db.session.scalars(query.limit(LOOKUP_LIMIT)))
+def _candidates_statement(record, exclude_id=None):
+    """(statement, parameters) reading the stored people who share at least one blocking key with a normalised
+    Record, or its date of birth (or that date with day and month swapped: a few dozen people at a million,
+    worth scoring when both names were mistyped), with the columns scoring reads. Each lookup stops at
+    LOOKUP_LIMIT people, as it would alone. One round trip instead of one per key, from SQL made once per
+    shape of lookups: built with the expression language at each registration, the statement cost more
+    than the queries it saved."""
+    keyed = lookups(record)
+    dates = []
     if record.born:
         dates = [record.born] + ([swapped_date(record.born)] if swapped_date(record.born) else [])
-        found.update(db.session.scalars(select(Person.id).where(
-            Person.date_of_birth.in_(dates), Person.deleted_at.is_(None)).limit(LOOKUP_LIMIT)))
+    shape = tuple((columns, len(values)) for columns, values in keyed.items())
+    statement = _statement_for(shape, len(dates), exclude_id is not None)
+    values = [part for per_key in keyed.values() for value in per_key for part in value] + dates
+    params = {f"p{index}": value for index, value in enumerate(values)}
     if exclude_id is not None:
-        found.discard(exclude_id if isinstance(exclude_id, uuid.UUID) else uuid.UUID(str(exclude_id)))
-    return found
+        params["exclude"] = exclude_id if isinstance(exclude_id, uuid.UUID) else uuid.UUID(str(exclude_id))
+    return statement, params
+
+
+@lru_cache(maxsize=64)
+def _statement_for(shape, dates, excluding):
+    keys, person = PersonMatchKey.__table__, Person.__table__
+    arms, binds = [], []
+    for columns, count in shape:
+        for _ in range(count):
+            conditions = []
+            for column in columns:
+                name = f"p{len(binds)}"
+                binds.append(bindparam(name, type_=keys.c[column].type))
+                conditions.append(f"{column} = :{name}")
+            arms.append(f"SELECT person_id FROM person_match_key WHERE {' AND '.join(conditions)} "
+                        f"LIMIT {LOOKUP_LIMIT}")
+    if dates:
+        names = [f"p{len(binds) + index}" for index in range(dates)]
+        binds.extend(bindparam(name, type_=person.c.date_of_birth.type) for name in names)
+        arms.append(f"SELECT id AS person_id FROM person WHERE date_of_birth IN ({', '.join(':' + n for n in names)}) "
+                    f"AND deleted_at IS NULL LIMIT {LOOKUP_LIMIT}")
+    # Each arm is its own subquery: SQLite allows no LIMIT on the arms of a compound select.
+    found = " UNION ".join(f"SELECT person_id FROM ({arm}) AS arm{index}" for index, arm in enumerate(arms))
+    sql = (f"SELECT {', '.join(column.name for column in STORED_COLUMNS)} FROM person "
+           f"WHERE id IN ({found}) AND deleted_at IS NULL")
+    if excluding:
+        sql += " AND id != :exclude"
+        binds.append(bindparam("exclude", type_=person.c.id.type))
+    return text(sql).bindparams(*binds).columns(*STORED_COLUMNS)
 
 
 def rank_candidates(person_data, limit=5, exclude_id=None, min_decision="possible"):
@@ -69,11 +99,10 @@ def rank_candidates(person_data, limit=5, exclude_id=None, min_decision="possibl
     `person_data` is a PersonData, a dict or a Person; BadRecord (a ValueError) says what cannot be read.
     Only candidates at `min_decision` or better ("match", "possible", "distinct") are returned."""
     record = normalise_record(person_data)
-    ids = candidate_ids(record, exclude_id=exclude_id)
     floor = DECISION_RANK[min_decision]
     ranked = []
     # Score from the few columns compared; load whole Person rows only for the ones returned.
-    for row in _fetch(ids).values():
+    for row in map(Stored._make, db.session.execute(*_candidates_statement(record, exclude_id))):
         try:
             match = score_pair(record, stored_record(row))
         except BadRecord:
