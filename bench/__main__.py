@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from bench import machine, registration, report, search
 from bench.database import WORK
 from bench.machine import ROOT, wait_until_quiet
-from bench.server import DEFAULT_ARGS
+from bench.server import OFFICE_ARGS
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def main(argv=None):
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached databases")
     parser.add_argument("--output", help="where to write the report (default: docs/benchmarks.md, or "
                                          "bench/.work/benchmarks-quick.md with --quick)")
-    parser.add_argument("--gunicorn", default=DEFAULT_ARGS, metavar="ARGS",
-                        help=f"gunicorn worker options (default: {DEFAULT_ARGS!r})")
+    parser.add_argument("--gunicorn", default=OFFICE_ARGS, metavar="ARGS",
+                        help=f"gunicorn worker options (default: {OFFICE_ARGS!r})")
     parser.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
                         help="before each benchmark, wait up to this long for other work on the machine to stop")
     parser.add_argument("--report-only", action="store_true",

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from bench.client import Session, csrf_token
 from bench.database import BENCH_PASSWORD, BENCH_USER, count_rows, fresh_copy, prepared
 from bench.machine import busy_share, cpu_times
-from bench.server import DEFAULT_ARGS, Gunicorn
+from bench.server import OFFICE_ARGS, Gunicorn
 from bench.stats import summarise
 from registry.demo import data
 
@@ -185,7 +185,7 @@ def _phase(server, clients, warmup_each, posts, time_limit, first_index, today):
     }
 
 
-def run(sizes, server_args=DEFAULT_ARGS, rebuild=False, say=print, settle=None):
+def run(sizes, server_args=OFFICE_ARGS, rebuild=False, say=print, settle=None):
     """Measure with `sizes.clients` concurrent clients, then with one for comparison; return a dict for the report."""
     template, meta = prepared("registration", registrations=sizes.stored_registrations, rebuild=rebuild, say=say)
     database = fresh_copy(template, "registration")

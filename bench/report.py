@@ -80,8 +80,9 @@ def _registration(reg):
         f"overridden). Each client first sends {reg['warmup_posts'] // max(reg['clients'], 1)} untimed warm-up "
         "POSTs. Only the POST round trip is timed; any response but a 302 to the new registration counts as an "
         "error. Then one client alone repeats the exercise on the same server, for comparison. SQLite lets one "
-        "connection write at a time; the app queues concurrent saves for it in arrival order, across the workers' "
-        "threads and processes (registry/core/sqlite.py).", "",
+        "connection write at a time; the app queues concurrent saves for it in arrival order, across threads and "
+        "processes (registry/core/sqlite.py). The server runs as an office's does: one process with eight threads "
+        "(waitress in production, docs/operations.md).", "",
         *[f"Database preparation: {note}.\n" for note in reg.get("database_notes", [])],
         "| Clients | Measured POSTs | Errors | Time | Registrations/s | p50 ms | p95 ms | p99 ms | max ms "
         "| Server CPU ms per POST | Machine busy (ours) | Machine busy (others) | Target | Verdict |",

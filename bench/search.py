@@ -14,7 +14,7 @@ from datetime import date
 from bench.client import Session
 from bench.database import BENCH_PASSWORD, BENCH_USER, OFFICE_CODE, SECRET_KEY, fresh_copy, prepared
 from bench.machine import busy_share, cpu_times
-from bench.server import DEFAULT_ARGS, Gunicorn
+from bench.server import OFFICE_ARGS, Gunicorn
 from bench.stats import summarise
 
 TARGET_P95_MS = 50
@@ -228,7 +228,7 @@ def _http(database, queries, warmup, time_limit, server_args):
             session.close()
 
 
-def run(sizes, server_args=DEFAULT_ARGS, rebuild=False, say=print, settle=None):
+def run(sizes, server_args=OFFICE_ARGS, rebuild=False, say=print, settle=None):
     template, meta = prepared("search", people=sizes.search_people, rebuild=rebuild, say=say)
     database = fresh_copy(template, "search")
     queries = build_queries(database, sizes.queries_per_kind, sizes.warmup_queries)

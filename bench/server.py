@@ -13,7 +13,12 @@ from bench.database import LOGS, app_env
 from bench.machine import ROOT
 
 # The deployment the issue asks about; `python -m bench --gunicorn "-w 4 --threads 2"` tries another.
-DEFAULT_ARGS = "-w 2 --threads 4"
+# An office serves from one process of eight threads (waitress in docs/operations.md): the office benchmarks
+# run gunicorn the same way. With two workers, whichever accepted a client's keep-alive connection keeps it,
+# and the split of eight clients between them (8/0 one run, 5/3 the next) decided the result more than the code.
+OFFICE_ARGS = "-w 1 --threads 8"
+# Central: registry/operations/gunicorn.py's two workers of four threads.
+CENTRAL_ARGS = "-w 2 --threads 4"
 START_TIMEOUT = 60  # seconds for the workers to import the app and answer /healthz
 STOP_TIMEOUT = 30
 
@@ -42,7 +47,7 @@ def free_port():
 class Gunicorn:
     """`with Gunicorn(database, "name") as server:` starts gunicorn and stops it on leaving, error or not."""
 
-    def __init__(self, database, name, args=DEFAULT_ARGS):
+    def __init__(self, database, name, args=OFFICE_ARGS):
         self.database = database
         self.port = free_port()
         self.log = LOGS / f"gunicorn-{name}.log"

@@ -1,6 +1,6 @@
 """Part 4 of the statistics benchmark: the dashboard's first paint, in Chromium, served by gunicorn at central.
 
-gunicorn serves central's app on 127.0.0.1 the way bench/server.py serves an office (`-w 2 --threads 4`).
+gunicorn serves central's app on 127.0.0.1 with two workers of four threads, as registry/operations/gunicorn.py does.
 Playwright drives Debian's Chromium (tests/support/browser.py): the statistician logs in, then opens
 /statistics/dashboard. The page's frame comes first and each chart then fetches its figures
 (/statistics/dashboard/KEY.json), which each gunicorn worker keeps for five minutes. "Cold" is the first
@@ -15,7 +15,7 @@ import sys
 import time
 
 from bench.machine import ROOT
-from bench.server import DEFAULT_ARGS, free_port, stop_gunicorn
+from bench.server import CENTRAL_ARGS, free_port, stop_gunicorn
 from bench.statistics_central import LOGS
 
 START_TIMEOUT = 120
@@ -42,7 +42,7 @@ class CentralServer:
     """`with CentralServer(env) as server:` serves central with gunicorn on 127.0.0.1; `restart()` empties
     every worker's kept figures."""
 
-    def __init__(self, env, args=DEFAULT_ARGS):
+    def __init__(self, env, args=CENTRAL_ARGS):
         self.env, self.args = env, args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -109,7 +109,7 @@ def dashboard_benchmark(env, password, warm_loads, say=print):
     executable = find_chromium()
     if executable is None:
         raise RuntimeError("Chromium not found (set CHROMIUM_PATH or install Debian's chromium package)")
-    result = {"cold": [], "warm": [], "gunicorn": DEFAULT_ARGS, "chromium": executable,
+    result = {"cold": [], "warm": [], "gunicorn": CENTRAL_ARGS, "chromium": executable,
               "target_ms": 1000.0}
     with CentralServer(env) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright, executable)

@@ -74,11 +74,14 @@ class RegistrationSequence(db.Model):
 
 def next_registration_number(office_code, year):
     """Take the next number in the caller's transaction: a rollback gives nothing away twice."""
+    # On the table, not the mapped class: an ORM-enabled UPDATE first looks for loaded rows to keep in step
+    # (there are none: no request loads this class), which cost more than the update itself.
+    sequence = RegistrationSequence.__table__
     bump = (
-        update(RegistrationSequence)
-        .where(RegistrationSequence.office_code == office_code, RegistrationSequence.year == year)
-        .values(last_value=RegistrationSequence.last_value + 1)
-        .returning(RegistrationSequence.last_value)
+        update(sequence)
+        .where(sequence.c.office_code == office_code, sequence.c.year == year)
+        .values(last_value=sequence.c.last_value + 1)
+        .returning(sequence.c.last_value)
     )
     value = db.session.execute(bump).scalar()
     if value is None:
