@@ -4,7 +4,6 @@ request or command commits."""
 from dataclasses import dataclass
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from registry.audit.services import record_event
@@ -12,7 +11,7 @@ from registry.core.errors import NotFound, ValidationFailed
 from registry.extensions import db
 from registry.recruitment.models import AGENCY_STATUSES, Agency
 from registry.referrals.models import Vacancy
-from registry.referrals.targets import _changes, _check_version, _phone, _place, _text, check_may_manage
+from registry.referrals.targets import _changes, _check_version, _email, _phone, _place, _text, check_may_manage
 
 
 @dataclass
@@ -52,15 +51,7 @@ def _agency_values(data, agency=None):
     values.update(licence_valid_from=valid_from, licence_valid_until=valid_until)
     values["country"], values["subdivision"] = _place(errors, data.country, data.subdivision)
     values["phone"] = _phone(errors, data.phone, data.country)
-    email = (data.email or "").strip()
-    if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            errors["email"] = [str(exc)]
-        if len(email) > 160:
-            errors["email"] = ["Keep this under 160 characters."]
-    values["email"] = email or None
+    values["email"] = _email(errors, data.email)
     number = values["licence_number"]
     if number and "licence_number" not in errors:
         same = select(Agency).where(func.upper(Agency.licence_number) == number.upper(),

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pycountry
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from registry.audit.services import record_event
@@ -84,6 +83,23 @@ def _phone(errors, value, country):
     except ValueError as exc:
         errors["phone"] = [str(exc)]
         return None
+
+
+def _email(errors, value):
+    """An e-mail address in its normal form, or None; the reason it is refused goes in `errors`."""
+    # Imported here: email_validator loads the IDNA tables, a tenth of a second every command would pay.
+    from email_validator import EmailNotValidError, validate_email
+
+    email = (value or "").strip()
+    if not email:
+        return None
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        errors["email"] = [str(exc)]
+    if len(email) > 160:
+        errors["email"] = ["Keep this under 160 characters."]
+    return email
 
 
 def _changes(record, values):
@@ -200,15 +216,7 @@ def _employer_values(data):
     }
     values["country"], values["subdivision"] = _place(errors, data.country, data.subdivision)
     values["phone"] = _phone(errors, data.phone, data.country)
-    email = (data.email or "").strip()
-    if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            errors["email"] = [str(exc)]
-        if len(email) > 160:
-            errors["email"] = ["Keep this under 160 characters."]
-    values["email"] = email or None
+    values["email"] = _email(errors, data.email)
     sector = (data.sector or "").strip().upper()
     if sector and sector not in ISIC_SECTIONS:
         errors["sector"] = ["Choose the employer's sector (an ISIC Rev.4 section, A to U)."]

@@ -3,8 +3,6 @@ import json
 import time
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from registry.sync.signing import sign_headers
 
 
@@ -28,9 +26,16 @@ class CentralClient:
         self.clock_offset = clock_offset
         self.clock = clock  # this machine's clock, which may be wrong by days
         self.timeout = timeout
-        self.http = session or requests.Session()
+        if session is None:
+            # Imported here: requests and its dependencies are a tenth of a second every command would pay.
+            import requests
+
+            session = requests.Session()
+        self.http = session
 
     def _send(self, method, path, body=b""):
+        import requests
+
         url = urljoin(self.base_url, path.lstrip("/"))
         signed_path = urlsplit(url).path + (("?" + urlsplit(url).query) if urlsplit(url).query else "")
         headers = sign_headers(self.office, self.secret, method, signed_path, body, now=self.clock() + self.clock_offset)
