@@ -166,6 +166,13 @@ def change_status(registration, new_status, on, expected_version, actor, today=N
         raise ValidationFailed({"status": [
             f"A {registration.status} registration can become {allowed}, not {new_status}."
         ]})
+    if new_status == "returned":
+        # A return without its record would count among returning migrant workers with no day, reason or
+        # wages owed behind it, and never leave the overdue-return list.
+        raise ValidationFailed({"status": [
+            f"Record the worker's return (Returns, or /registrations/{registration.registration_number}/return): "
+            "it keeps the day, the reason and any wages owed, and makes the registration returned."
+        ]})
     if not isinstance(on, date):
         raise ValidationFailed({"on": ["Enter the date of the change as YYYY-MM-DD."]})
     if on < registration.registered_on or on > today:

@@ -168,7 +168,7 @@ def test_update_refuses_stale_forms_other_offices_and_bad_data(ctx, database_url
 
 
 def test_allowed_status_paths(ctx, officer):
-    for path in (["referred", "departed", "returned"], ["cancelled", "registered", "departed"],
+    for path in (["referred", "departed", "referred", "departed"], ["cancelled", "registered", "departed"],
                  ["referred", "registered", "referred", "cancelled"]):
         registration = create_registration(actor=officer, today=DAY)
         db.session.commit()
@@ -196,11 +196,21 @@ REFUSED_CHANGES = [
 ]
 
 
+RETURN_BY_ITS_RECORD = ("Record the worker's return (Returns, or /registrations/{number}/return): it keeps the day, "
+                        "the reason and any wages owed, and makes the registration returned.")
+
+
 def test_refused_status_changes(ctx, officer):
-    for start, refused, message in REFUSED_CHANGES:
+    from registry.recruitment.returns import ReturnData, record_return
+
+    for start, refused, message in REFUSED_CHANGES + [(["departed"], "returned", RETURN_BY_ITS_RECORD)]:
         registration = create_registration(actor=officer, today=DAY)
         for status in start:
-            change_status(registration, status, DAY, registration.version, officer)
+            if status == "returned":  # only through the return's own record
+                record_return(registration, ReturnData(returned_on=DAY, reason="contract_ended"), officer, today=DAY)
+            else:
+                change_status(registration, status, DAY, registration.version, officer)
+        message = message.format(number=registration.registration_number)
         db.session.commit()
         state = (registration.status, registration.version)
         before = row_counts()
