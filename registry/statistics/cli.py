@@ -60,7 +60,7 @@ def _filters(function):
         click.option("--from", "date_from", type=DAY, help="first day, YYYY-MM-DD"),
         click.option("--to", "date_to", type=DAY, help="last day, YYYY-MM-DD"),
         click.option("--period", help="instead of --from/--to: a year (2026), quarter (2026-Q1) or month (2026-03)"),
-        click.option("--office", help="one office's registrations only"),
+        click.option("--office", help="one office only (what it means for each table: docs/statistics.md)"),
         click.option("--destination", help="one country of destination only (ISO 3166-1, e.g. ZA)"),
         click.option("-o", "--output", "path", required=True, type=click.Path(dir_okay=False, path_type=Path)),
     )):

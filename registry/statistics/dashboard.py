@@ -19,7 +19,7 @@ from registry.extensions import db
 from registry.people.models import SEXES, Person
 from registry.referrals.models import REFERRAL_STATUSES, Referral
 from registry.registration.models import Registration
-from registry.statistics.tables import AGE_GROUPS, age_group, age_on, month_of
+from registry.statistics.sql import AGE_GROUPS, age_group, age_on, month_of
 
 CACHE_SECONDS = 300
 TOP = 10

@@ -30,7 +30,8 @@ SUFFIXES = {"csv": ".csv", "sdmx-csv": ".sdmx.csv", "xlsx": ".xlsx"}
 SDMX_COLUMNS = ("DATAFLOW", "REF_AREA", "FREQ", "TIME_PERIOD", "SEX", "AGE", "CLASSIF", "CLASSIF2",
                 "COUNTERPART_AREA", "UNIT_MEASURE", "OBS_VALUE", "OBS_STATUS", "CONF_STATUS")
 TOTAL_CODE, NOT_APPLICABLE = "_T", "_Z"
-UNITS = {"persons": "PS", "referrals": "REFERRALS", "placements": "PLACEMENTS"}
+UNITS = {"persons": "PS", "referrals": "REFERRALS", "placements": "PLACEMENTS", "returns": "RETURNS",
+         "complaints": "COMPLAINTS"}
 
 
 class ExtractRefused(DomainError):

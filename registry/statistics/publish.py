@@ -12,7 +12,8 @@ from registry.codes.classifications import ISCED_VERSION, ISIC_VERSION
 from registry.codes.geography import ISO3166_VERSION
 from registry.codes.isco import ISCO_VERSION
 from registry.statistics.disclosure import coarsen_hint, protect
-from registry.statistics.tables import CATALOGUE, OUTBOUND, PLACEMENTS, REFERRALS, RETURNING
+from registry.statistics.populations import COMPLAINTS, OUTBOUND, PLACEMENTS, REFERRALS, RETURNING, RETURNS
+from registry.statistics.tables import CATALOGUE
 
 SUPPRESSED_MARK = "x"
 TOTAL = "Total"
@@ -28,8 +29,20 @@ DEFINITIONS = {
                    "the period). Country returned from: the registration's country of destination.",
     REFERRALS.key: "Referrals issued by labour offices during the period, by what they referred to and their "
                    "status at the time of the extract. A person referred twice counts twice.",
-    PLACEMENTS.key: "Referrals to employers' vacancies that ended in a placement during the period (the day the "
-                    "placement was recorded), by the country and occupation of the job.",
+    PLACEMENTS.key: "Referrals to employers' vacancies (job orders) that ended in a placement during the period, "
+                    "dated by the day the placement was recorded, which is the day the worker departed; placements "
+                    "that fell through before departure (cancelled) excluded. A person placed twice counts twice. "
+                    "Employer and agency: those of the job order; a job order without an agency is a direct hire.",
+    RETURNS.key: "Returns recorded at a post during the period (by the day of return) of nationals of {home} back "
+                 "from work abroad. Each return counts once; there is one per registration, so a person back "
+                 "twice in the period, from two registrations, counts twice. Employer and agency: those "
+                 "of the placement linked to the return (none when the worker left without one recorded). "
+                 "Country returned from: the country of the placement's job, else the registration's country of "
+                 "destination.",
+    COMPLAINTS.key: "Complaints against employers or agencies received during the period (by the day received), "
+                    "open or closed, with their status at the time of the extract. Each complaint counts once in a "
+                    "table: under the employer it names in the tables by employer, under the agency it names in "
+                    "those by agency (a complaint may name both, or only one).",
 }
 CODE_LISTS = (ISO3166_VERSION, ISCO_VERSION, ISCED_VERSION, ISIC_VERSION)
 
@@ -99,7 +112,8 @@ class PublishedTable:
             ("Table", self.spec.name),
             ("Population", self.spec.population.label),
             ("Unit", self.spec.population.unit),
-            ("Definition", DEFINITIONS[self.spec.population.key].format(home=home)),
+            ("Definition", " ".join(filter(None, (DEFINITIONS[self.spec.population.key].format(home=home),
+                                                  self.spec.note)))),
             ("Reference area", home),
             ("Period", f"{request.period.label} ({request.period.start.isoformat()} to {request.period.end.isoformat()})"),
             ("Office", request.office or "all offices"),

@@ -1,23 +1,21 @@
 """The catalogue of standard tables and how each is computed (docs/statistics.md states the definitions).
 
 A table counts one population (registered outbound migrant workers, registered returning migrant workers,
-referrals, placements) in a date range, optionally for one office and one destination, cross-classified by
-row dimensions (one, or two for a three-way table) and one column dimension. Person-level tables count each
-person once in the range: a person's latest registration in the range decides the cells they fall in, and
-people linked as the same person at head office count once. Counting happens in the database (one GROUP BY
-a table); the result is a grid with every category of a fixed classification, a "not stated" row where data
-can be missing, and totals, before disclosure control.
+referrals, placements, returns recorded at a post, complaints; registry.statistics.populations) in a date
+range, optionally for one office and one destination, cross-classified by row dimensions (one, or two for a
+three-way table) and one column dimension. Person-level tables count each person once in the range: a
+person's latest registration in the range decides the cells they fall in, and people linked as the same
+person at head office count once. Counting happens in the database (one GROUP BY a table); the result is a
+grid with every category of a fixed classification, a "not stated" row where data can be missing, and
+totals, before disclosure control.
 """
 import calendar
 import re
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from flask import current_app
-from sqlalchemy import and_, case, func, literal, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import Integer, String
+from sqlalchemy import func, select
 
 from registry.codes.classifications import ISCED_LEVELS, ISIC_SECTIONS
 from registry.codes.geography import country_name, subdivision_name
@@ -25,83 +23,23 @@ from registry.codes.isco import occupation_title
 from registry.core.errors import NotFound, ValidationFailed
 from registry.extensions import db
 from registry.offices.models import Office
-from registry.people.models import SEXES, Person
-from registry.referrals.models import REFERRAL_STATUSES, TARGET_KINDS, Referral, Vacancy
-from registry.registration.models import Registration
+from registry.people.models import SEXES
+from registry.recruitment.models import COMPLAINT_KINDS, COMPLAINT_STATUSES, RETURN_REASONS, Agency
+from registry.referrals.models import REFERRAL_STATUSES, TARGET_KINDS, Employer
+from registry.statistics.populations import (
+    COMPLAINTS, DEPARTURE_BANDS, DIRECT, NO_PLACEMENT, NONE_NAMED, OUTBOUND, PLACEMENTS, REFERRALS, RETURNING,
+    RETURNS, Population, population_query,
+)
+from registry.statistics.populations import person_key  # noqa: F401 (read from here by microdata)
+from registry.statistics.sql import AGE_GROUPS, NOT_STATED
+from registry.statistics.sql import age_group, age_on  # noqa: F401 (read from here by microdata)
 
-NOT_STATED = "_U"  # SDMX's code for "unknown"
 NOT_STATED_LABEL = "Not stated"
-AGE_GROUPS = [(f"{low}-{low + 4}", low, low + 4) for low in range(15, 65, 5)] + [("65+", 65, 200)]
 MAX_DAYS = 366 * 10 + 3
 
 
 class UnknownTable(NotFound):
     pass
-
-
-# Age in whole years on a date, in the database's own dialect ---------------------------------------------
-
-class age_on(FunctionElement):
-    """Completed years between a date of birth and a day (both DATE columns)."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(age_on, "postgresql")
-def _age_postgresql(element, compiler, **kw):
-    # Dates as timestamps without a time zone: left to PostgreSQL they become timestamps with one, and age()
-    # then works through the time zone for every row (twice the time over a million rows, the same years).
-    born, day = (f"CAST({compiler.process(clause, **kw)} AS TIMESTAMP)" for clause in element.clauses)
-    return f"CAST(date_part('year', age({day}, {born})) AS INTEGER)"
-
-
-@compiles(age_on, "sqlite")
-def _age_sqlite(element, compiler, **kw):
-    born, day = (compiler.process(clause, **kw) for clause in element.clauses)
-    return (f"(CAST(strftime('%Y', {day}) AS INTEGER) - CAST(strftime('%Y', {born}) AS INTEGER) "
-            f"- (strftime('%m%d', {day}) < strftime('%m%d', {born})))")
-
-
-class age_band(FunctionElement):
-    """The label of the band (label, lowest, highest age) an age falls in; NOT_STATED outside every band."""
-
-    type = String()
-    inherit_cache = False  # the bands are part of the element, not a bound value
-
-    def __init__(self, age, bands):
-        self.bands = tuple(bands)
-        super().__init__(age)
-
-
-@compiles(age_band)
-def _age_band(element, compiler, **kw):
-    age = list(element.clauses)[0]
-    return compiler.process(case(*((age.between(low, high), literal(label)) for label, low, high in element.bands),
-                                 else_=literal(NOT_STATED)), **kw)
-
-
-@compiles(age_band, "postgresql")
-def _age_band_postgresql(element, compiler, **kw):
-    # A CASE would work the age out again for every band it tries (age() is the dearest part of a table of
-    # a million rows); width_bucket reads it once. The bands are adjacent: lowest bounds, then one past the
-    # last; an age below the first or above the last, or none, is not stated.
-    if any(high + 1 != low for (_, _, high), (_, low, _) in zip(element.bands, element.bands[1:])):
-        return _age_band(element, compiler, **kw)  # bands with gaps: the plain CASE
-    bounds = [low for _, low, _ in element.bands] + [element.bands[-1][2] + 1]
-    labels = [NOT_STATED] + [label for label, _, _ in element.bands] + [NOT_STATED]
-    quoted = ", ".join("'" + label.replace("'", "''") + "'" for label in labels)
-    age = compiler.process(list(element.clauses)[0], **kw)
-    return (f"coalesce((ARRAY[{quoted}]::text[])[width_bucket({age}, ARRAY[{', '.join(map(str, bounds))}]) + 1], "
-            f"'{NOT_STATED}')")
-
-
-def age_group(age):
-    return age_band(age, AGE_GROUPS)
-
-
-def month_of(day):
-    return func.substr(func.cast(day, db.String), 1, 7)
 
 
 # Dimensions ---------------------------------------------------------------------------------------------
@@ -120,10 +58,15 @@ class Dimension:
     sdmx_prefix: str = ""  # prepended to codes in tidy extracts, e.g. ISCO08_
     not_stated: bool = False  # the data can be missing: a "not stated" category is always shown
     sort_by_code: bool = False
+    # (code, label) of units with nothing to classify them by (no agency, no placement), coded so by the
+    # population's query: always shown, after the categories found
+    absent: tuple = ()
 
     def label_of(self, code):
         if code == NOT_STATED:
             return NOT_STATED_LABEL
+        if code in dict(self.absent):
+            return dict(self.absent)[code]
         if self.categories:
             return dict(self.categories).get(code, code)
         return (self.labeller(code) if self.labeller else None) or code
@@ -132,6 +75,25 @@ class Dimension:
 def _isco_label(code):
     title = occupation_title(code)
     return f"{code} {title}" if title else code
+
+
+def _stored(model, code):
+    """The row a code (an id as 32 hexadecimal digits) names, removed or not: a removed employer or agency
+    still labels what was counted under it."""
+    try:
+        return db.session.get(model, uuid.UUID(hex=code))
+    except ValueError:
+        return None
+
+
+def _employer_label(code):
+    employer = _stored(Employer, code)
+    return employer and f"{employer.name} ({employer.country})"
+
+
+def _agency_label(code):
+    agency = _stored(Agency, code)
+    return agency and f"{agency.name} (licence {agency.licence_number})"
 
 
 SEX = Dimension("sex", "Sex", "sex", tuple(SEXES.items()), sdmx="SEX")
@@ -164,22 +126,26 @@ OUTCOME = Dimension("outcome", "Status of the referral", "outcome", tuple(REFERR
                     sdmx="REFERRAL_STATUS")
 VACANCY_COUNTRY = Dimension("vacancy_country", "Country of the job", "destination", labeller=country_name,
                             sdmx="COUNTERPART_AREA")
-
-
-# Populations --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Population:
-    key: str
-    label: str
-    unit: str  # what one count is
-    person_level: bool
-
-
-OUTBOUND = Population("outbound", "Registered outbound migrant workers", "persons", True)
-RETURNING = Population("returning", "Registered returning migrant workers", "persons", True)
-REFERRALS = Population("referrals", "Referrals issued", "referrals", False)
-PLACEMENTS = Population("placements", "Placements in vacancies", "placements", False)
+NO_PLACEMENT_RECORDED = (NO_PLACEMENT, "No placement recorded")
+DIRECT_HIRE = (DIRECT, "No agency (direct hire)")
+EMPLOYER = Dimension("employer", "Employer", "employer", labeller=_employer_label, sdmx="EMPLOYER")
+AGENCY = Dimension("agency", "Recruitment agency", "agency", labeller=_agency_label, sdmx="AGENCY",
+                   absent=(DIRECT_HIRE,))
+RETURN_EMPLOYER = replace(EMPLOYER, label="Employer of the placement", absent=(NO_PLACEMENT_RECORDED,))
+RETURN_AGENCY = replace(AGENCY, label="Recruitment agency of the placement",
+                        absent=(DIRECT_HIRE, NO_PLACEMENT_RECORDED))
+COMPLAINT_EMPLOYER = replace(EMPLOYER, label="Employer complained against", absent=((NONE_NAMED, "No employer named"),))
+COMPLAINT_AGENCY = replace(AGENCY, label="Agency complained against", absent=((NONE_NAMED, "No agency named"),))
+RETURN_REASON = Dimension("reason", "Reason for return", "reason", tuple(RETURN_REASONS.items()),
+                          sdmx="RETURN_REASON")
+COMPLAINT_KIND = Dimension("kind", "Kind of complaint", "kind", tuple(COMPLAINT_KINDS.items()),
+                           sdmx="COMPLAINT_KIND")
+COMPLAINT_STATUS = Dimension("status", "Status of the complaint", "status", tuple(COMPLAINT_STATUSES.items()),
+                             sdmx="COMPLAINT_STATUS")
+DEPARTURE_DAYS = Dimension("departure_days", "Days from registration to departure", "departure_days",
+                           tuple((code, f"{low}-{high} days" if high < DEPARTURE_BANDS[-1][2] else
+                                  f"More than {low - 1} days") for code, low, high in DEPARTURE_BANDS),
+                           sdmx="DURATION")
 
 
 @dataclass(frozen=True)
@@ -190,6 +156,7 @@ class TableSpec:
     rows: tuple  # one Dimension, or two for a three-way table
     column: Dimension
     coarser: str | None = None  # a table with a coarser breakdown, offered when this one is mostly suppressed
+    note: str = ""  # what the table's own dimension means, added to the population's definition
 
     @property
     def dimensions(self):
@@ -225,6 +192,28 @@ CATALOGUE = {spec.name: spec for spec in (
               "(ISCO-08 major group)", PLACEMENTS, (VACANCY_COUNTRY,), ISCO_MAJOR),
     TableSpec("returning-sex-country", "Registered returning migrant workers by sex and country returned from",
               RETURNING, (RETURNED_FROM,), SEX),
+    TableSpec("placements-employer-sex", "Placements in vacancies by employer and sex", PLACEMENTS, (EMPLOYER,), SEX,
+              coarser="placements-country-sex"),
+    TableSpec("placements-country-sex", "Placements in vacancies by country of the job and sex", PLACEMENTS,
+              (VACANCY_COUNTRY,), SEX),
+    TableSpec("placements-agency-sex", "Placements in vacancies by recruitment agency and sex", PLACEMENTS,
+              (AGENCY,), SEX),
+    TableSpec("placements-duration-sex", "Placements in vacancies by time from registration to departure and sex",
+              PLACEMENTS, (DEPARTURE_DAYS,), SEX,
+              note="Time from registration to departure: days from the day the registration was made to the day "
+                   "the worker departed (the placement's day, which also dates the period)."),
+    TableSpec("returns-employer-reason", "Returns of registered migrant workers by employer of the placement and "
+              "reason for return", RETURNS, (RETURN_EMPLOYER,), RETURN_REASON, coarser="returns-country-reason"),
+    TableSpec("returns-country-reason", "Returns of registered migrant workers by country returned from and "
+              "reason for return", RETURNS, (RETURNED_FROM,), RETURN_REASON),
+    TableSpec("returns-agency-reason", "Returns of registered migrant workers by recruitment agency of the "
+              "placement and reason for return", RETURNS, (RETURN_AGENCY,), RETURN_REASON),
+    TableSpec("complaints-employer-kind", "Complaints by employer complained against and kind of complaint",
+              COMPLAINTS, (COMPLAINT_EMPLOYER,), COMPLAINT_KIND),
+    TableSpec("complaints-agency-kind", "Complaints by agency complained against and kind of complaint",
+              COMPLAINTS, (COMPLAINT_AGENCY,), COMPLAINT_KIND),
+    TableSpec("complaints-kind-status", "Complaints by kind and status", COMPLAINTS, (COMPLAINT_KIND,),
+              COMPLAINT_STATUS),
 )}
 
 
@@ -323,86 +312,6 @@ def make_request(table, period, office=None, destination=None):
 
 # Computing ----------------------------------------------------------------------------------------------
 
-def person_key():
-    """People linked at head office as the same person count once."""
-    return func.coalesce(Person.same_as_id, Person.id)
-
-
-def _registration_columns():
-    return dict(
-        sex=Person.sex,
-        destination=Registration.destination_country,
-        subdivision=func.coalesce(Registration.destination_subdivision, literal(NOT_STATED)),
-        isco_major=func.coalesce(func.substr(Registration.occupation_code, 1, 1), literal(NOT_STATED)),
-        isco_submajor=func.coalesce(func.substr(Registration.occupation_code, 1, 2), literal(NOT_STATED)),
-        isced=func.coalesce(Person.education_level, literal(NOT_STATED)),
-        isic=func.coalesce(Registration.intended_sector, literal(NOT_STATED)),
-        home_area=func.coalesce(Person.home_subdivision, literal(NOT_STATED)),
-        office=Registration.office_code,
-    )
-
-
-def population_query(request, needed):
-    """A subquery of the population, one row per counted unit, with the columns `needed`."""
-    population = request.spec.population
-    period = request.period
-    home = current_app.config["HOME_COUNTRY"]
-    if population.person_level:
-        day = Registration.registered_on if population is OUTBOUND else Registration.status_changed_on
-        columns = _registration_columns()
-        columns.update(age_group=age_group(age_on(Person.date_of_birth, day)), month=month_of(day),
-                       quarter=_quarter_of(day))
-        conditions = [Registration.deleted_at.is_(None), Person.deleted_at.is_(None), day.between(period.start,
-                                                                                                   period.end),
-                      Person.citizenship == home]
-        if population is OUTBOUND:
-            conditions.append(Registration.status != "cancelled")
-        else:
-            conditions.append(Registration.status == "returned")
-        if request.office:
-            conditions.append(Registration.office_code == request.office)
-        if request.destination:
-            conditions.append(Registration.destination_country == request.destination)
-        # Each person once: the latest registration (or return) in the period decides their cells.
-        latest = (day.desc(), Registration.registration_number.desc())
-        query = (select(*(columns[name].label(name) for name in needed))
-                 .select_from(Registration).join(Person, Person.id == Registration.person_id).where(and_(*conditions)))
-        if db.session.get_bind().dialect.name == "postgresql":
-            # DISTINCT ON keeps the first row of each person in this order: the rows a rank would keep, with
-            # one sort and no window over them (on a million registrations, about a third less time).
-            inner = query.distinct(person_key()).order_by(person_key(), *latest).subquery("latest")
-            return select(*(inner.c[name] for name in needed)).subquery("population")
-        rank = func.row_number().over(partition_by=person_key(), order_by=latest)
-        inner = query.add_columns(rank.label("rank")).subquery("ranked")
-        return select(*(inner.c[name] for name in needed)).where(inner.c.rank == 1).subquery("population")
-    day = Referral.issued_on if population is REFERRALS else Referral.outcome_on
-    conditions = [Referral.deleted_at.is_(None), day.between(period.start, period.end)]
-    if population is PLACEMENTS:
-        conditions.append(Referral.status == "placed")
-    if request.office:
-        conditions.append(Referral.office_code == request.office)
-    columns = dict(target=Referral.kind, outcome=Referral.status, office=Referral.office_code, month=month_of(day),
-                   quarter=_quarter_of(day))
-    query = select(Referral.id).select_from(Referral)
-    if population is PLACEMENTS:
-        query = query.join(Vacancy, Vacancy.id == Referral.vacancy_id)
-        columns.update(destination=Vacancy.country,
-                       isco_major=func.coalesce(func.substr(Vacancy.occupation_code, 1, 1), literal(NOT_STATED)))
-    if request.destination and population is PLACEMENTS:
-        conditions.append(Vacancy.country == request.destination)  # where the job is
-    elif request.destination:
-        query = query.join(Registration, Registration.id == Referral.registration_id)
-        conditions.append(Registration.destination_country == request.destination)
-    return query.with_only_columns(*(columns[name].label(name) for name in needed)).where(
-        and_(*conditions)).subquery("population")
-
-
-def _quarter_of(day):
-    month = func.cast(func.substr(func.cast(day, db.String), 6, 2), Integer)
-    return func.substr(func.cast(day, db.String), 1, 4).concat("-Q").concat(
-        func.cast((month + 2) // 3, db.String))
-
-
 @dataclass
 class Counts:
     """A table before disclosure control: categories and a grid of counts (rows x columns)."""
@@ -439,9 +348,10 @@ def _categories(dimension, found, request):
         codes = [code for code, _ in dimension.categories]
         extra = sorted(set(found) - set(codes) - {NOT_STATED})
         return codes + extra + ([NOT_STATED] if dimension.not_stated or NOT_STATED in found else [])
-    codes = [code for code in found if code != NOT_STATED]
+    absent = [code for code, _ in dimension.absent]
+    codes = [code for code in found if code != NOT_STATED and code not in absent]
     codes.sort(key=(lambda code: code) if dimension.sort_by_code else (lambda code: dimension.label_of(code)))
-    return codes + ([NOT_STATED] if dimension.not_stated or NOT_STATED in found else [])
+    return codes + absent + ([NOT_STATED] if dimension.not_stated or NOT_STATED in found else [])
 
 
 def _months(period):

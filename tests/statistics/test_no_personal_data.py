@@ -1,7 +1,8 @@
 """Statisticians never see personal data (issue 5, item 7): log in as the statistician and open every page a
 statistician can open, at an office node and at central, with every table, chart and download format; no
-name, national ID, passport number, phone or date of birth of a registered person may appear in any answer
-(HTML, JSON, CSV, or the XML inside an XLSX).
+name, national ID, passport number, phone or date of birth of a registered person (placed, returned and
+complained about too, for the recruitment tables), nor a complainant's name or phone, may appear in any
+answer (HTML, JSON, CSV, or the XML inside an XLSX).
 
 The routes come from `app.url_map` and their marking (see tests/core/test_access.py), so a new page a
 statistician can open is walked as soon as it exists.
@@ -19,13 +20,17 @@ from registry.core.db import command_transaction
 from registry.demo.generator import load_demo
 from registry.extensions import db
 from registry.recruitment.agencies import AgencyData, create_agency
+from registry.recruitment.complaints import ComplaintData, file_complaint
+from registry.recruitment.models import STEP_ORDER
+from registry.recruitment.returns import ReturnData, record_return
+from registry.recruitment.selection import record_step
 from registry.referrals.services import issue_referral
 from registry.referrals.targets import (
     EmployerData, ServiceData, VacancyData, create_employer, create_service, create_vacancy,
 )
 from registry.statistics.dashboard import CHARTS
 from registry.statistics.extracts import TABLE_FORMATS
-from registry.statistics.tables import CATALOGUE
+from registry.statistics.tables import CATALOGUE, compute, make_request, parse_period
 from tests.conftest import extract_csrf, make_app
 from tests.core.test_access import marking
 from tests.support.factories import create_registration
@@ -40,6 +45,8 @@ DISTINCT = [
     dict(surname="Mbuyazwe-Hlathikhulu", given_names="Ntombizodwa Pretty", sex="F", date_of_birth=date(2001, 2, 27),
          national_id="42-1029384 J 07", passport_number="JJ2718281", passport_country="ZW", phone="0783 660 144"),
 ]
+
+COMPLAINANT = dict(name="Ruvimbo Zwelithinibesa", phone="0718 642 097")
 
 
 def date_forms(day):
@@ -62,19 +69,30 @@ def records(app):
         employer = create_employer(EmployerData(name="Mopani Citrus", country="ZA", subdivision="ZA-LP"), supervisor)
         vacancy = create_vacancy(employer, VacancyData(title="Pickers", occupation_code="9211", places=5,
                                                        starts_on=date.today()), supervisor)
+        placements = []
         for details in DISTINCT:
             registration = create_registration(actor=officer, **details)
             to_vacancy = issue_referral(registration, vacancy, date.today(), officer)
+            placements.append(to_vacancy)
             issue_referral(registration, service, date.today(), officer)
         agency = create_agency(AgencyData(name="Musina Recruiters", licence_number="ZA-1", country="ZA",
                                           licence_valid_from=date.today(), licence_valid_until=date.today()),
                                supervisor)
+        # The recruitment tables count them too: two depart, one of them comes back, and a relative complains.
+        for referral in placements[:2]:
+            for step in STEP_ORDER:
+                record_step(referral, step, date.today(), officer)
+        record_return(placements[0].registration, ReturnData(returned_on=date.today(), reason="abuse"), officer)
+        complaint = file_complaint(ComplaintData(
+            received_on=date.today(), kind="abuse", complainant="family", complainant_name=COMPLAINANT["name"],
+            complainant_phone=COMPLAINANT["phone"], employer_id=str(employer.id), agency_id=str(agency.id),
+            registration_number=placements[1].registration_number, description="Beaten at the farm."), officer)
         samples = {"employer_id": employer.id, "vacancy_id": vacancy.id, "country": "ZA", "agency_id": agency.id,
-                   "referral_id": to_vacancy.id}
+                   "referral_id": to_vacancy.id, "complaint_id": complaint.id}
     with app.app_context():
         stored = db.session.execute(text(
             "SELECT surname, given_names, national_id, passport_number, phone, date_of_birth FROM person")).all()
-    secrets = set()
+    secrets = {COMPLAINANT["name"], *COMPLAINANT["name"].split(), COMPLAINANT["phone"], "+263718642097"}
     for details in DISTINCT:
         secrets |= {details["surname"], *details["surname"].split("-"), *details["given_names"].split(),
                     details["passport_number"], details["national_id"], details["phone"]}
@@ -167,6 +185,12 @@ def test_the_secrets_are_really_in_the_registry(app, login, records):
     assert "Quaxtonbury" in page
     vacancy = client.get(f"/vacancies/{samples['vacancy_id']}").get_data(as_text=True)
     assert "VUNDLAKAZI" in vacancy.upper()
+    complaint = client.get(f"/complaints/{samples['complaint_id']}").get_data(as_text=True)
+    assert COMPLAINANT["name"] in complaint
+    # And the recruitment tables the walk opens do count them.
+    with app.app_context():
+        for name in ("placements-employer-sex", "returns-employer-reason", "complaints-agency-kind"):
+            assert compute(make_request(name, parse_period(str(YEAR)))).total >= 1, name
 
 
 def test_no_page_a_statistician_opens_at_an_office_shows_personal_data(app, login, records):

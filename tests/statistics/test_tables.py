@@ -16,6 +16,11 @@ from registry.extensions import db
 from registry.statistics.tables import CATALOGUE, NOT_STATED, compute, date_range, make_request, parse_period
 
 TODAY = date(2026, 6, 30)
+# The tables counted independently here; those of recruitment (by employer, agency, time to departure, returns,
+# complaints) are in test_recruitment_tables.py, which checks that the two cover the whole catalogue.
+OWN_TABLES = sorted(name for name, spec in CATALOGUE.items() if spec.population.key in ("outbound", "returning",
+                                                                                           "referrals")) + [
+    "placements-destination-occupation"]
 
 
 @pytest.fixture
@@ -162,7 +167,8 @@ def computed_counts(counts):
 
 def test_every_table_matches_an_independent_count(demo_rows):
     # One data set for all tables: building it is the slow part.
-    for name, spec in sorted(CATALOGUE.items()):
+    for name in OWN_TABLES:
+        spec = CATALOGUE[name]
         for period in (parse_period("2025"), parse_period("2026-Q1"), parse_period("2025-11"),
                        date_range(date(2024, 7, 1), TODAY)):
             counts = compute(make_request(name, period))
