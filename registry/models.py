@@ -5,6 +5,7 @@ from registry.codes.models import IscoGroup  # noqa: F401
 from registry.matching.models import DuplicateCandidate, PersonMatchKey  # noqa: F401  (and the keys flush hook)
 from registry.offices.models import Office  # noqa: F401
 from registry.people.models import Person  # noqa: F401
+from registry.recruitment import indexes  # noqa: F401  (the shortlist's indexes on registration and person)
 from registry.recruitment.models import (  # noqa: F401
     Agency, Complaint, ComplaintChange, SelectionStep, WorkerReturn,
 )

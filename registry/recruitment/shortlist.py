@@ -5,17 +5,18 @@ whose main or other occupation is in the job order's ISCO-08 sub-major group, of
 day the work starts. Who is left out: people already referred to this job order, and people placed (or
 with a contract signed) in another job order whose period overlaps this one, so no one is offered twice
 for the same season. The score (0-100) adds up occupation, destination, skills, certificates and
-experience (docs/recruitment.md has the table)."""
+experience (docs/recruitment.md has the table). The database does the filtering, counting, scoring and
+ordering (shortlist_query.py); score_candidate is the rule, and gives the reasons of the candidates shown."""
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, and_, cast, exists, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from registry.codes.isco import occupation_title
+from registry.codes.models import IscoGroup
 from registry.core.errors import DomainError, ValidationFailed
 from registry.extensions import db
-from registry.people.models import Person
 from registry.recruitment.models import SelectionStep
 from registry.recruitment.orders import MIN_WORKING_AGE, add_years, expected_end, required_items
 from registry.referrals.models import OPEN_STATUSES, Referral, Vacancy
@@ -74,29 +75,29 @@ class Shortlist:
         return max(self.vacancy.places - self.placed, 0)
 
 
-def _title(code):
-    title = occupation_title(code)
+def _title(code, titles=None):
+    title = occupation_title(code) if titles is None else titles.get(code)
     return f"{code} {title.lower()}" if title else code
 
 
-def _occupation(vacancy, registration):
+def _occupation(vacancy, registration, titles=None):
     code = vacancy.occupation_code
     others = [c for c in (registration.other_occupation_codes or []) if isinstance(c, str)]
     own = registration.occupation_code or ""
     if own == code:
-        return OCCUPATION_POINTS["unit"], f"same occupation ({_title(code)})"
+        return OCCUPATION_POINTS["unit"], f"same occupation ({_title(code, titles)})"
     if code in others:
-        return OCCUPATION_POINTS["other_unit"], f"also does this work ({_title(code)})"
+        return OCCUPATION_POINTS["other_unit"], f"also does this work ({_title(code, titles)})"
     if own[:3] == code[:3]:
-        return OCCUPATION_POINTS["minor"], f"related occupation ({_title(own)})"
+        return OCCUPATION_POINTS["minor"], f"related occupation ({_title(own, titles)})"
     near = next((c for c in others if c[:3] == code[:3]), None)
     if near:
-        return OCCUPATION_POINTS["other_minor"], f"also does related work ({_title(near)})"
+        return OCCUPATION_POINTS["other_minor"], f"also does related work ({_title(near, titles)})"
     if own[:2] == code[:2]:
-        return OCCUPATION_POINTS["sub_major"], f"occupation in the same field ({_title(own)})"
+        return OCCUPATION_POINTS["sub_major"], f"occupation in the same field ({_title(own, titles)})"
     near = next((c for c in others if c[:2] == code[:2]), None)
     if near:
-        return OCCUPATION_POINTS["sub_major"], f"also does work in the same field ({_title(near)})"
+        return OCCUPATION_POINTS["sub_major"], f"also does work in the same field ({_title(near, titles)})"
     return 0, None
 
 
@@ -133,10 +134,11 @@ def _listed(vacancy_text, person_text, points, singular, plural):
     return score, f"{singular if len(found) == 1 else plural}: {', '.join(found)} ({len(found)} of {len(wanted)})"
 
 
-def score_candidate(vacancy, registration, placements_before):
+def score_candidate(vacancy, registration, placements_before, titles=None):
     """(score 0-100, reasons in words, fits) for one registration and a job order; `fits` is false when the
-    occupation is unrelated. `placements_before`: the person's earlier placements (Placement)."""
-    occupation, why = _occupation(vacancy, registration)
+    occupation is unrelated. `placements_before`: the person's earlier placements (Placement). `titles`:
+    {ISCO-08 code: title} read beforehand for many candidates at once (occupation_titles), else read here."""
+    occupation, why = _occupation(vacancy, registration, titles)
     if not occupation:
         return 0, [], False
     score, reasons = occupation, [why]
@@ -158,6 +160,12 @@ def score_candidate(vacancy, registration, placements_before):
         years_placed = sorted({p.on.year for p in placements_before})
         reasons.append(f"placed before in {', '.join(str(y) for y in years_placed)} ({last.employer})")
     return score, reasons, True
+
+
+def occupation_titles(codes):
+    """{ISCO-08 code: title} for many codes in one query, as occupation_title reads each."""
+    return dict(db.session.execute(select(IscoGroup.code, IscoGroup.title).where(
+        IscoGroup.code.in_(list(codes)), IscoGroup.deleted_at.is_(None))).all())
 
 
 def engagements_of(person_ids=None):
@@ -186,44 +194,73 @@ def check_limit(limit):
     return limit
 
 
+# Rows read beyond the `limit` asked for, so that a few scored lower in Python than in SQL (a text outside
+# printable ASCII; shortlist_query) rarely send the query round again. Rows are scored in Python in batches.
+EXTRA_ROWS, SCORE_BATCH = 10, 1000
+
+
+def _rank_key(candidate):
+    registration = candidate.registration
+    return -candidate.score, registration.registered_on, registration.registration_number
+
+
+def _score_rows(vacancy, ids, start, end):
+    """{registration id: Candidate, or None when it does not fit after all} for rows of the ranking query,
+    scored by score_candidate with the person's earlier placements."""
+    registrations = db.session.scalars(select(Registration).options(joinedload(Registration.person))
+                                       .where(Registration.id.in_(ids))).all()
+    engagements = engagements_of({r.person_id for r in registrations})
+    titles = occupation_titles({vacancy.occupation_code}.union(
+        *({r.occupation_code, *(c for c in r.other_occupation_codes or () if isinstance(c, str))}
+          for r in registrations)))
+    scored = dict.fromkeys(ids)
+    for registration in registrations:
+        engaged = engagements.get(registration.person_id, ())
+        if any(p.vacancy_id == vacancy.id or p.overlaps(start, end) for p in engaged):
+            continue  # the query left them out already; should the two ever disagree, the rule here wins
+        before = [p for p in engaged if p.placed and p.ends_on is not None and p.ends_on < start]
+        score, reasons, fits = score_candidate(vacancy, registration, before, titles)
+        if fits:
+            scored[registration.id] = Candidate(registration, score, reasons)
+    return scored
+
+
 def build_shortlist(vacancy, limit=DEFAULT_LIMIT, today=None):
-    """The ranked candidates for a job order, best first, at most `limit` of them."""
+    """The ranked candidates for a job order, best first, at most `limit` of them.
+
+    The database filters, leaves out, counts and scores everyone considered, and orders them
+    (shortlist_query); the rows it puts first are scored again here, which gives each its reasons in words,
+    and read on until no row further down could still rank among the first `limit`."""
+    from registry.recruitment.shortlist_query import parallel_reads, shortlist_queries
     from registry.referrals.targets import placed_count
 
     check_limit(limit)
     today = today or date.today()
-    code = vacancy.occupation_code
     start, end = vacancy.starts_on, expected_end(vacancy)
     born_by = add_years(max(start, today), -MIN_WORKING_AGE)
-    other_codes = cast(Registration.other_occupation_codes, String)
-    query = (select(Registration).join(Registration.person).options(contains_eager(Registration.person))
-             .where(Registration.deleted_at.is_(None), Person.deleted_at.is_(None),
-                    Registration.status.in_(AVAILABLE_STATUSES), Person.date_of_birth <= born_by,
-                    or_(Registration.occupation_code.like(f"{code[:2]}%"),
-                        other_codes.like(f'%"{code[:2]}%'))))
-    pool = db.session.scalars(query).all()
-    referred_here = set(db.session.scalars(select(Referral.registration_id).where(
-        Referral.vacancy_id == vacancy.id, Referral.deleted_at.is_(None), Referral.status != "cancelled")))
-    engagements = engagements_of({r.person_id for r in pool}) if pool else {}
-    shortlist = Shortlist(vacancy=vacancy, placed=placed_count(vacancy), candidates=[], considered=len(pool))
-    ranked = []
-    for registration in pool:
-        if registration.id in referred_here:
-            shortlist.already_referred += 1
-            continue
-        engagements_here = engagements.get(registration.person_id, ())
-        if any(p.vacancy_id == vacancy.id for p in engagements_here):  # through an earlier registration
-            shortlist.already_referred += 1
-            continue
-        engaged = [p for p in engagements_here if p.vacancy_id != vacancy.id]
-        if any(p.overlaps(start, end) for p in engaged):
-            shortlist.engaged_elsewhere += 1
-            continue
-        before = [p for p in engaged if p.placed and p.ends_on is not None and p.ends_on < start]
-        score, reasons, fits = score_candidate(vacancy, registration, before)
-        if fits:
-            ranked.append(Candidate(registration, score, reasons))
-    ranked.sort(key=lambda c: (-c.score, c.registration.registered_on, c.registration.registration_number))
+    dialect = db.session.get_bind().dialect.name
+    counts, ranking = shortlist_queries(vacancy, start, end, born_by, dialect)
+    with parallel_reads(dialect):
+        considered, referred, engaged = db.session.execute(counts).one()
+    shortlist = Shortlist(vacancy=vacancy, placed=placed_count(vacancy), candidates=[], considered=considered,
+                          already_referred=referred, engaged_elsewhere=engaged)
+    scored, wanted = {}, limit + EXTRA_ROWS
+    while True:
+        with parallel_reads(dialect):
+            rows = db.session.execute(ranking.limit(wanted + 1)).all()
+        new = [row.id for row in rows[:wanted] if row.id not in scored]
+        for first in range(0, len(new), SCORE_BATCH):
+            scored.update(_score_rows(vacancy, new[first:first + SCORE_BATCH], start, end))
+        ranked = sorted((scored[row.id] for row in rows[:wanted] if scored[row.id]), key=_rank_key)
+        # The rows come best score first, and a row's score here is at most the query's. Once the last of the
+        # first `limit` ranks before the next row as the query scored it, no row further down can overtake it.
+        if len(rows) <= wanted:
+            break
+        following = rows[wanted]
+        if len(ranked) >= limit and _rank_key(ranked[limit - 1]) < (
+                -following.score, following.registered_on, following.registration_number):
+            break
+        wanted *= 4
     shortlist.candidates = ranked[:limit]
     return shortlist
 
