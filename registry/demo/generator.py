@@ -53,8 +53,11 @@ class DemoGenerator:
         given = rng.choice(data.GIVEN_FEMALE if sex == "F" else data.GIVEN_MALE)
         if rng.random() < 0.3:
             given += " " + rng.choice(data.GIVEN_FEMALE if sex == "F" else data.GIVEN_MALE)
+        # The age on the first day registrations can fall on: a person is an adult at every registration, as
+        # the app requires (someone registered at 16 would be refused a placement at 17).
         age = int(min(64, max(18, rng.gauss(31, 9))))
-        born = self.today - timedelta(days=age * 365 + rng.randrange(365))
+        first_day = self.today - timedelta(days=self.days)
+        born = date(first_day.year - age, first_day.month, min(first_day.day, 28)) - timedelta(days=rng.randrange(365))
         self.serial += 1
         code = rng.randrange(2, 86)
         letters = "ABCDEFGHJKLMNPQRSTVWXYZ"
