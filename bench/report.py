@@ -75,14 +75,14 @@ def _registration(reg):
         "### 1. Registration through the HTTP stack", "",
         f"`{reg['server']} -b 127.0.0.1:PORT wsgi:app` on SQLite holding {reg['stored_registrations']:,} "
         f"registrations ({reg['stored_people']:,} people). {reg['clients']} client threads, each its own logged-in "
-        "session over one keep-alive connection, POST complete new-registration forms back to back (a new person "
+        "session, POST complete new-registration forms back to back (a new person "
         "each: unique national ID, a name and birth date drawn like the demo data's, the similar-name warning "
         f"overridden). Each client first sends {reg['warmup_posts'] // max(reg['clients'], 1)} untimed warm-up "
         "POSTs. Only the POST round trip is timed; any response but a 302 to the new registration counts as an "
         "error. Then one client alone repeats the exercise on the same server, for comparison. SQLite lets one "
         "connection write at a time; the app queues concurrent saves for it in arrival order, across threads and "
-        "processes (registry/core/sqlite.py). The server runs as an office's does: one process with eight threads "
-        "(waitress in production, docs/operations.md).", "",
+        "processes (registry/core/sqlite.py). The gunicorn settings are those docs/operations.md gives for an office "
+        "on Linux.", "",
         *[f"Database preparation: {note}.\n" for note in reg.get("database_notes", [])],
         "| Clients | Measured POSTs | Errors | Time | Registrations/s | p50 ms | p95 ms | p99 ms | max ms "
         "| Server CPU ms per POST | Machine busy (ours) | Machine busy (others) | Target | Verdict |",
@@ -96,9 +96,13 @@ def _registration(reg):
         "",
         f"Server CPU is that of the gunicorn master and workers over the measured phase, divided by the POSTs; "
         f"CPU alone would allow about {1000 * reg['cores'] / reg['server_cpu_ms_per_post']:.0f} registrations/s on "
-        f"these {reg['cores']} cores. Client connections held by each worker when the {reg['clients']} clients "
-        f"began: {', '.join(str(n) for n in reg['connections_per_worker'])} (gunicorn keeps a keep-alive "
-        "connection with the worker that accepted it). The machine was "
+        f"these {reg['cores']} cores. "
+        + ("Each request came on a new connection (the server keeps none alive), so gunicorn's workers shared "
+           "the clients request by request. " if "--keep-alive 0" in reg["server"] else
+           f"Client connections held by each worker when the {reg['clients']} clients began: "
+           f"{', '.join(str(n) for n in reg['connections_per_worker'])} (gunicorn keeps a keep-alive connection "
+           "with the worker that accepted it). ")
+        + "The machine was "
         f"{_share(reg['busy_before'])} busy with other work just before the run.",
         "",
     ]

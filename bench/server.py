@@ -13,10 +13,11 @@ from bench.database import LOGS, app_env
 from bench.machine import ROOT
 
 # The deployment the issue asks about; `python -m bench --gunicorn "-w 4 --threads 2"` tries another.
-# An office serves from one process of eight threads (waitress in docs/operations.md): the office benchmarks
-# run gunicorn the same way. With two workers, whichever accepted a client's keep-alive connection keeps it,
-# and the split of eight clients between them (8/0 one run, 5/3 the next) decided the result more than the code.
-OFFICE_ARGS = "-w 1 --threads 8"
+# An office on Linux served by gunicorn (docs/operations.md): two workers of four threads, each accepting only
+# as many connections as it has threads, and no keep-alive, so a connection always goes to a worker with a
+# thread free. With keep-alive, whichever worker accepted a client's connection kept it, and the split of
+# eight clients between the two (8/0 one run, 5/3 the next) decided the result more than the code did.
+OFFICE_ARGS = "-w 2 --threads 4 --worker-connections 4 --keep-alive 0"
 # Central: registry/operations/gunicorn.py's two workers of four threads.
 CENTRAL_ARGS = "-w 2 --threads 4"
 START_TIMEOUT = 60  # seconds for the workers to import the app and answer /healthz
