@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 
-from registry.core.ids import new_id
+from registry.core.ids import new_id, stable_id
 from registry.core.types import utcnow
 from registry.demo import data
 from registry.extensions import db
@@ -17,6 +17,7 @@ from registry.matching.keys import key_row
 from registry.matching.models import PersonMatchKey
 from registry.people.models import Person
 from registry.people.names import name_key
+from registry.recruitment.models import WorkerReturn
 from registry.referrals.models import Referral, Service, Vacancy
 from registry.registration.models import Registration
 from registry.registration.numbering import RegistrationNumber, RegistrationSequence, raise_sequence_floor
@@ -27,6 +28,8 @@ BATCH = 5000
 # Share of registrations made by someone already registered (people come back season after season).
 RETURNING_SHARE = 0.08
 STATUS_WEIGHTS = {"registered": 45, "referred": 10, "departed": 32, "returned": 9, "cancelled": 4}
+RETURN_REASON_WEIGHTS = {"contract_ended": 72, "family": 9, "illness": 5, "dismissed": 5, "deported": 3, "abuse": 2,
+                         "other": 4}
 
 
 def _weighted(rng, weights):
@@ -138,6 +141,24 @@ class DemoGenerator:
             "outcome_by": None if status == "issued" else f"officer.{office.lower()}", "outcome_note": None,
         }
 
+    def _return(self, registration):
+        """The record of a returned registration's return, as an officer at the post would have made it (the
+        app makes a registration returned only with one)."""
+        if registration["status"] != "returned":
+            return None
+        rng = self.rng
+        office = registration["office_code"]
+        owed = rng.random() < 0.08
+        return {
+            "id": stable_id("worker_return", str(registration["id"])), "version": 1, "origin_office": office,
+            "updated_at": utcnow(), "deleted_at": None, "registration_id": registration["id"],
+            "person_id": registration["person_id"], "referral_id": None,
+            "returned_on": registration["status_changed_on"], "reason": _weighted(rng, RETURN_REASON_WEIGHTS),
+            "wages_owed_amount": rng.randrange(5, 60) * 100 if owed else None,
+            "wages_owed_currency": "ZAR" if owed else None, "note": None, "office_code": office,
+            "recorded_by": f"officer.{office.lower()}",
+        }
+
     def batch(self, size):
         people, registrations = [], []
         for _ in range(size):
@@ -151,7 +172,8 @@ class DemoGenerator:
             registrations.append(self._registration(person_id, office))
         self.recent_people = [person["id"] for person in people[-500:]] or self.recent_people
         referrals = [made for made in map(self._referral, registrations) if made]
-        return people, registrations, referrals
+        returns = [made for made in map(self._return, registrations) if made]
+        return people, registrations, referrals, returns
 
 
 def _outbox_rows(model, rows):
@@ -183,7 +205,7 @@ def load_demo(total, offices, seed=2026, today=None, progress=None):
     remaining = total
     while remaining > 0:
         size = min(BATCH, remaining)
-        people, registrations, referrals = generator.batch(size)
+        people, registrations, referrals, returns = generator.batch(size)
         if people:
             db.session.execute(insert(Person), people)
             # Core inserts pass the flush hook by, so the identity-matching keys are written here too.
@@ -191,8 +213,10 @@ def load_demo(total, offices, seed=2026, today=None, progress=None):
         db.session.execute(insert(Registration), registrations)
         if referrals:
             db.session.execute(insert(Referral), referrals)
+        if returns:
+            db.session.execute(insert(WorkerReturn), returns)
         db.session.execute(insert(OutboxEntry), _outbox_rows(Person, people) + _outbox_rows(Registration, registrations)
-                           + _outbox_rows(Referral, referrals))
+                           + _outbox_rows(Referral, referrals) + _outbox_rows(WorkerReturn, returns))
         for (office, year), last in generator.sequences.items():
             raise_sequence_floor(office, year, last)
         db.session.commit()

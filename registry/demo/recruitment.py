@@ -100,7 +100,8 @@ DEMO_COMPLAINTS = (  # kind, complainant, against the agency too, status reached
 def ensure_demo_aftercare(actor, today=None):
     """A season that ended three weeks ago: placed workers, some recorded back (with reason, wages owed and a
     referral to reintegration support), some overdue; and complaints at several stages, one of suspected
-    trafficking. Unless some return or complaint exists already. Returns (returns, overdue, complaints)."""
+    trafficking. Unless a return from a placement, or a complaint, exists already. Returns (returns, overdue,
+    complaints)."""
     from registry.core.errors import DomainError
     from registry.recruitment.complaints import ComplaintData, change_complaint_status, file_complaint
     from registry.recruitment.models import Complaint, WorkerReturn
@@ -111,8 +112,9 @@ def ensure_demo_aftercare(actor, today=None):
     from registry.registration.models import Registration
 
     today = today or date.today()
-    if actor is None or db.session.scalar(select(func.count()).select_from(WorkerReturn)) or \
-            db.session.scalar(select(func.count()).select_from(Complaint)):
+    # The bulk load's returns have no placement; a return from a placement means this ran (or real work did).
+    if actor is None or db.session.scalar(select(func.count()).select_from(WorkerReturn).where(
+            WorkerReturn.referral_id.is_not(None))) or db.session.scalar(select(func.count()).select_from(Complaint)):
         return 0, 0, 0
     employer = db.session.scalar(select(Employer).where(Employer.name == "Mopani Citrus Estates"))
     agency = db.session.scalar(select(Agency).where(Agency.licence_number == DEMO_AGENCIES[0][1]))
