@@ -181,6 +181,12 @@ def occupation_title(code):
     return db.session.scalar(select(IscoGroup.title).where(IscoGroup.code == code, IscoGroup.deleted_at.is_(None)))
 
 
+def occupation_titles(codes):
+    """{ISCO-08 code: title} for many codes in one query, as occupation_title reads each."""
+    return dict(db.session.execute(select(IscoGroup.code, IscoGroup.title).where(
+        IscoGroup.code.in_(list(codes)), IscoGroup.deleted_at.is_(None))).all())
+
+
 def is_unit_group(code):
     return bool(code) and len(code) == 4 and occupation_title(code) is not None
 

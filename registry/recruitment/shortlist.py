@@ -13,8 +13,7 @@ from datetime import date
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
-from registry.codes.isco import occupation_title
-from registry.codes.models import IscoGroup
+from registry.codes.isco import occupation_title, occupation_titles
 from registry.core.errors import DomainError, ValidationFailed
 from registry.extensions import db
 from registry.recruitment.models import SelectionStep
@@ -160,12 +159,6 @@ def score_candidate(vacancy, registration, placements_before, titles=None):
         years_placed = sorted({p.on.year for p in placements_before})
         reasons.append(f"placed before in {', '.join(str(y) for y in years_placed)} ({last.employer})")
     return score, reasons, True
-
-
-def occupation_titles(codes):
-    """{ISCO-08 code: title} for many codes in one query, as occupation_title reads each."""
-    return dict(db.session.execute(select(IscoGroup.code, IscoGroup.title).where(
-        IscoGroup.code.in_(list(codes)), IscoGroup.deleted_at.is_(None))).all())
 
 
 def engagements_of(person_ids=None):
