@@ -38,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from registry.config import PROJECT_ROOT
 from registry.core.errors import DomainError
 from registry.operations.ledger import ledger_path, read_ledger
+from registry.registration.numbering import raise_sequence_floor
 from registry.sync.outbox import raise_outbox_counter
 
 FORMAT = "registry-backup"
@@ -353,10 +354,7 @@ def _carry_marks_sqlite(path, marks):
                 raise_outbox_counter(marks["outbox_seq"], connection)
             for key, value in marks["numbers"].items():
                 office, year = key.split("/")
-                connection.execute(text(
-                    "INSERT INTO registration_sequence (office_code, year, last_value) VALUES (:o, :y, :v) "
-                    "ON CONFLICT (office_code, year) DO UPDATE SET last_value = MAX(last_value, excluded.last_value)"),
-                    {"o": office, "y": int(year), "v": value})
+                raise_sequence_floor(office, int(year), value, connection)
             connection.execute(text("UPDATE sync_state SET recover_own_after = acknowledged_through "
                                     "WHERE recover_own_after IS NULL"))
     finally:
@@ -384,11 +382,7 @@ def _carry_marks_postgresql(live_url, staged_url):
         with staged.begin() as connection:
             raise_outbox_counter(given, connection)
             for (office, year), value in numbers.items():
-                connection.execute(text(
-                    "INSERT INTO registration_sequence (office_code, year, last_value) VALUES (:o, :y, :v) "
-                    "ON CONFLICT (office_code, year) DO UPDATE SET "
-                    "last_value = GREATEST(registration_sequence.last_value, excluded.last_value)"),
-                    {"o": office, "y": year, "v": value})
+                raise_sequence_floor(office, year, value, connection)
             connection.execute(text("UPDATE sync_state SET recover_own_after = acknowledged_through "
                                     "WHERE recover_own_after IS NULL"))
     finally:

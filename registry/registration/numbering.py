@@ -7,7 +7,9 @@ character and almost every swap of two neighbours. docs/registration-numbers.md 
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Integer, String, case, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from stdnum.iso7064 import mod_37_36
@@ -94,17 +96,15 @@ def next_registration_number(office_code, year):
     return RegistrationNumber(office_code, year, value)
 
 
-def raise_sequence_floor(office_code, year, at_least):
-    """Never issue a number at or below `at_least` again (used after a restore or when sync shows our own numbers)."""
-    current = db.session.scalar(
-        select(RegistrationSequence.last_value).where(
-            RegistrationSequence.office_code == office_code, RegistrationSequence.year == year)
-    )
-    if current is None:
-        db.session.add(RegistrationSequence(office_code=office_code, year=year, last_value=at_least))
-    elif current < at_least:
-        db.session.execute(
-            update(RegistrationSequence)
-            .where(RegistrationSequence.office_code == office_code, RegistrationSequence.year == year)
-            .values(last_value=at_least)
-        )
+def raise_sequence_floor(office_code, year, at_least, connection=None):
+    """Never issue a number at or below `at_least` again (used after a restore or when sync shows our own
+    numbers). In the session's transaction, or on `connection` (a restore prepares a database the session is
+    not bound to)."""
+    connection = connection if connection is not None else db.session.connection()
+    table = RegistrationSequence.__table__
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(office_code=office_code, year=year, last_value=at_least)
+    higher = case((statement.excluded.last_value > table.c.last_value, statement.excluded.last_value),
+                  else_=table.c.last_value)
+    connection.execute(statement.on_conflict_do_update(index_elements=[table.c.office_code, table.c.year],
+                                                       set_={"last_value": higher}))
