@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 
 from bench.machine import ROOT
-from bench.server import stop_gunicorn
+from bench.server import CENTRAL_ARGS, stop_gunicorn
 from tests.support.postgres import TemporaryPostgres
 
 WORK = ROOT / "bench" / ".work" / "sync"
@@ -28,7 +28,7 @@ RUNS = WORK / "run"
 CACHE = WORK / "cache"
 
 SECRET_KEY = "bench-sync-secret-key-not-for-production"
-GUNICORN_ARGS = "-w 2 --threads 4"
+GUNICORN_ARGS = CENTRAL_ARGS
 COMMAND_TIMEOUT = 3600  # seconds for any one app command (a million rows load in several minutes)
 START_TIMEOUT = 60
 ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(M)s %(B)s"  # method, path, status, milliseconds, response bytes
